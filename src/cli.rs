@@ -1,0 +1,278 @@
+//! The command line: flags (gofmt / go vet conventions), running the pipeline in parallel, and
+//! printing results in path order.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use rayon::prelude::*;
+
+use crate::engine::{Linter, Settings};
+use crate::fix::Applicability;
+use crate::pipeline::{FileReport, process_bytes, process_path};
+use crate::render::{Totals, check_lines, display_path, unified_diff};
+use crate::transforms::{self, RULES};
+use crate::walk;
+use crate::write::write_atomically;
+
+/// Finds `defer` statements that run later than intended in Go code, and fixes them.
+///
+/// By default prints a unified diff of every safe fix and changes nothing.
+#[derive(Parser, Debug)]
+#[command(name = "deferfix", version, about, long_about = None)]
+pub struct Args {
+    /// Files or directories to process; `./...` and `dir/...` mean the directory, recursively;
+    /// `-` alone reads Go source on stdin and writes the fixed source to stdout.
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<String>,
+
+    /// Apply fixes in place instead of printing a diff.
+    #[arg(short = 'w', long)]
+    pub write: bool,
+
+    /// Also apply (or show) fixes classed unsafe.
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
+
+    /// Print only the paths of files that would change (that changed, with -w).
+    #[arg(short = 'l', long)]
+    pub list: bool,
+
+    /// Print findings as `path:line:col: rule-id: message` instead of a diff.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Run only these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
+    pub select: Vec<String>,
+
+    /// Do not run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
+    pub ignore: Vec<String>,
+
+    /// List the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+
+    /// Print a rule's documentation and exit.
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
+
+    /// Also process files marked `// Code generated ... DO NOT EDIT.`.
+    #[arg(long)]
+    pub include_generated: bool,
+
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// Exit codes: 0 nothing found, 1 findings (or unfixed findings after -w), 2 errors.
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("deferfix: {message}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn settings(args: &Args) -> Result<Settings, String> {
+    for id in args.select.iter().chain(&args.ignore) {
+        if transforms::find(id).is_none() {
+            return Err(format!("unknown rule {id:?} (see --list-rules)"));
+        }
+    }
+    let rules = RULES
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| args.select.is_empty() || args.select.iter().any(|id| id == rule.id))
+        .filter(|(_, rule)| !args.ignore.iter().any(|id| id == rule.id))
+        .map(|(index, _)| index)
+        .collect();
+    let threshold = if args.unsafe_fixes {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    // --check and -l without -w only report, but the diff and -l need the fixed text.
+    let apply = if args.check && !args.write && !args.list {
+        None
+    } else {
+        Some(threshold)
+    };
+    Ok(Settings { rules, apply })
+}
+
+pub fn run(args: &Args) -> Result<u8, String> {
+    if args.list_rules {
+        for rule in RULES {
+            println!("{:<16} {}", rule.id, rule.summary);
+        }
+        return Ok(0);
+    }
+    if let Some(id) = &args.explain {
+        let rule = transforms::find(id)
+            .ok_or_else(|| format!("unknown rule {id:?} (see --list-rules)"))?;
+        print!("{}", rule.docs);
+        return Ok(0);
+    }
+    let settings = settings(args)?;
+    if args.paths.iter().any(|path| path == "-") {
+        if args.paths.len() != 1 {
+            return Err("`-` (standard input) must be the only path".into());
+        }
+        return run_stdin(args, &settings);
+    }
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|err| format!("cannot start worker threads: {err}"))?;
+
+    let (candidates, walk_errors) = walk::collect(&args.paths, threads);
+    let reports: Vec<FileReport> = pool.install(|| {
+        candidates
+            .par_iter()
+            .map_init(Linter::default, |linter, candidate| {
+                process_path(
+                    &candidate.path,
+                    candidate.explicit,
+                    args.include_generated,
+                    linter,
+                    &settings,
+                )
+            })
+            .collect()
+    });
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut totals = Totals::default();
+    let mut had_error = false;
+    for error in &walk_errors {
+        eprintln!("{}: {}", display_path(&error.path), error.message);
+        had_error = true;
+    }
+    for report in &reports {
+        if report.skipped_generated {
+            totals.files_skipped_generated += 1;
+            continue;
+        }
+        totals.files_scanned += 1;
+        if let Some(error) = &report.error {
+            eprintln!(
+                "{}:{}:{}: {}",
+                display_path(&report.path),
+                error.line,
+                error.column,
+                error.message
+            );
+            totals.files_with_errors += 1;
+            had_error = true;
+            continue;
+        }
+        let (Some(source), Some(outcome)) = (&report.source, &report.outcome) else {
+            continue;
+        };
+        totals.add_findings(&outcome.findings);
+        totals.remaining += outcome.remaining;
+        if args.check {
+            write_out(
+                &mut out,
+                &check_lines(&report.path, &source.text, &outcome.findings),
+            )?;
+        }
+        let Some((old, new)) = report.change() else {
+            continue;
+        };
+        totals.files_changed += 1;
+        totals.findings_fixed += outcome.findings.len().saturating_sub(outcome.remaining);
+        if args.list {
+            write_out(&mut out, &format!("{}\n", display_path(&report.path)))?;
+        }
+        if args.write {
+            if let Err(err) = write_atomically(&report.path, &new) {
+                eprintln!("{}:1:1: cannot write: {err}", display_path(&report.path));
+                totals.files_with_errors += 1;
+                had_error = true;
+            }
+        } else if !args.list && !args.check {
+            let old = String::from_utf8_lossy(&old);
+            let new = String::from_utf8_lossy(&new);
+            write_out(&mut out, &unified_diff(&report.path, &old, &new))?;
+        }
+    }
+    out.flush()
+        .map_err(|err| format!("cannot write to stdout: {err}"))?;
+    eprintln!("{}", totals.summary(args.write, args.unsafe_fixes));
+
+    if had_error {
+        return Ok(EXIT_ERROR);
+    }
+    let pending = if args.write {
+        totals.remaining
+    } else {
+        totals.findings()
+    };
+    Ok(if pending > 0 { EXIT_FINDINGS } else { 0 })
+}
+
+fn write_out(out: &mut impl Write, text: &str) -> Result<(), String> {
+    out.write_all(text.as_bytes())
+        .map_err(|err| format!("cannot write to stdout: {err}"))
+}
+
+/// `deferfix -`: fixed source on stdout (or findings with --check), for editors.
+fn run_stdin(args: &Args, settings: &Settings) -> Result<u8, String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|err| format!("cannot read standard input: {err}"))?;
+    let original = bytes.clone();
+    let mut linter = Linter::default();
+    let report = process_bytes(
+        Path::new("<stdin>"),
+        bytes,
+        true,
+        true,
+        &mut linter,
+        settings,
+    );
+    if let Some(error) = &report.error {
+        eprintln!("<stdin>:{}:{}: {}", error.line, error.column, error.message);
+        return Ok(EXIT_ERROR);
+    }
+    let (Some(source), Some(outcome)) = (&report.source, &report.outcome) else {
+        return Ok(EXIT_ERROR);
+    };
+    let mut out = std::io::stdout().lock();
+    if args.check {
+        write_out(
+            &mut out,
+            &check_lines(&report.path, &source.text, &outcome.findings),
+        )?;
+        return Ok(if outcome.findings.is_empty() {
+            0
+        } else {
+            EXIT_FINDINGS
+        });
+    }
+    let fixed = report.change().map_or(original, |(_, new)| new);
+    out.write_all(&fixed)
+        .map_err(|err| format!("cannot write to stdout: {err}"))?;
+    Ok(if outcome.remaining > 0 {
+        EXIT_FINDINGS
+    } else {
+        0
+    })
+}

@@ -1,0 +1,17 @@
+//! deferfix: finds `defer` statements in Go code that run later than intended, and fixes them.
+//!
+//! Pipeline, one direction: [`walk`] → read → prefilter bytes ([`query::contains_word`]) → parse
+//! ([`syntax`]) → query ([`query`]) → rule checks ([`transforms`]) → findings with fixes ([`fix`])
+//! → [`engine`] (select, merge, apply, re-parse, repeat) → [`render`] or [`write`] → summary.
+
+pub mod cli;
+pub mod engine;
+pub mod fix;
+pub mod pipeline;
+pub mod query;
+pub mod render;
+pub mod source;
+pub mod syntax;
+pub mod transforms;
+pub mod walk;
+pub mod write;

@@ -1,0 +1,118 @@
+//! One file through the pipeline: read → decode → skip generated → lint/fix → report.
+//! Pure with respect to output: it never prints, so results can be rendered in path order.
+
+use std::path::{Path, PathBuf};
+
+use crate::engine::{Linter, Outcome, Settings};
+use crate::source::{SourceText, is_generated};
+
+/// A per-file error, reported as `path:line:col: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Everything learned about one file.
+#[derive(Debug)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub source: Option<SourceText>,
+    pub outcome: Option<Outcome>,
+    pub error: Option<FileError>,
+    pub skipped_generated: bool,
+}
+
+impl FileReport {
+    fn failed(path: &Path, source: Option<SourceText>, error: FileError) -> Self {
+        FileReport {
+            path: path.to_owned(),
+            source,
+            outcome: None,
+            error: Some(error),
+            skipped_generated: false,
+        }
+    }
+
+    /// The original and fixed file bytes (BOM and line endings restored), when a fix applies.
+    pub fn change(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        let source = self.source.as_ref()?;
+        let fixed = self.outcome.as_ref()?.fixed.as_ref()?;
+        Some((source.encode(&source.text), source.encode(fixed)))
+    }
+}
+
+/// Processes text that has already been read (a file, or standard input).
+pub fn process_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    explicit: bool,
+    include_generated: bool,
+    linter: &mut Linter,
+    settings: &Settings,
+) -> FileReport {
+    let source = match SourceText::decode(bytes) {
+        Ok(source) => source,
+        Err(err) => {
+            let error = FileError {
+                line: err.line,
+                column: 1,
+                message: "file is not valid UTF-8, left unchanged".into(),
+            };
+            return FileReport::failed(path, None, error);
+        }
+    };
+    if !explicit && !include_generated && is_generated(&source.text) {
+        return FileReport {
+            path: path.to_owned(),
+            source: None,
+            outcome: None,
+            error: None,
+            skipped_generated: true,
+        };
+    }
+    match linter.process(&source.text, settings) {
+        Ok(outcome) => FileReport {
+            path: path.to_owned(),
+            source: Some(source),
+            outcome: Some(outcome),
+            error: None,
+            skipped_generated: false,
+        },
+        Err(err) => {
+            let (line, column, message) = err.describe(&source.text);
+            FileReport::failed(
+                path,
+                Some(source),
+                FileError {
+                    line,
+                    column,
+                    message,
+                },
+            )
+        }
+    }
+}
+
+/// Reads and processes one file from disk.
+pub fn process_path(
+    path: &Path,
+    explicit: bool,
+    include_generated: bool,
+    linter: &mut Linter,
+    settings: &Settings,
+) -> FileReport {
+    match std::fs::read(path) {
+        Ok(bytes) => process_bytes(path, bytes, explicit, include_generated, linter, settings),
+        Err(err) => FileReport::failed(
+            path,
+            None,
+            FileError {
+                line: 1,
+                column: 1,
+                message: format!("cannot read: {err}"),
+            },
+        ),
+    }
+}

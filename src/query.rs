@@ -1,0 +1,143 @@
+//! Compiling rule queries once and running them on candidate nodes only.
+
+use std::sync::OnceLock;
+
+use tree_sitter::{Query, QueryCursor, StreamingIterator, Tree};
+
+use crate::syntax::language;
+use crate::transforms::{QueryMatch, RULES, Rule};
+
+/// A rule's compiled query, with capture names leaked to `'static` once (queries live forever).
+pub struct CompiledQuery {
+    pub query: Query,
+    pub capture_names: Vec<&'static str>,
+}
+
+/// Compiles one query; an error names the rule and the position in the query.
+pub fn compile(rule: &Rule) -> Result<CompiledQuery, String> {
+    let query = Query::new(&language(), rule.query)
+        .map_err(|err| format!("query of rule {} does not compile: {err}", rule.id))?;
+    for pattern in 0..query.pattern_count() {
+        if !query.general_predicates(pattern).is_empty() {
+            return Err(format!(
+                "query of rule {} uses a predicate the engine does not evaluate",
+                rule.id
+            ));
+        }
+    }
+    let capture_names = query
+        .capture_names()
+        .iter()
+        .map(|name| &*Box::leak(name.to_string().into_boxed_str()))
+        .collect();
+    Ok(CompiledQuery {
+        query,
+        capture_names,
+    })
+}
+
+/// Every registered rule's query, compiled on first use.
+pub fn compiled(rule_index: usize) -> &'static CompiledQuery {
+    static COMPILED: OnceLock<Vec<CompiledQuery>> = OnceLock::new();
+    let all = COMPILED.get_or_init(|| {
+        RULES
+            .iter()
+            // The queries are part of this binary and a unit test compiles each one.
+            .map(|rule| compile(rule).unwrap_or_else(|err| panic!("{err}")))
+            .collect()
+    });
+    &all[rule_index]
+}
+
+/// Whether `word` occurs in `bytes` as a whole Go word (not part of a longer identifier).
+pub fn contains_word(bytes: &[u8], word: &str) -> bool {
+    word_offsets(bytes, word).next().is_some()
+}
+
+/// Offsets of whole-word occurrences of `word` in `bytes`.
+pub fn word_offsets<'a>(bytes: &'a [u8], word: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let is_word_byte = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80;
+    memchr::memmem::find_iter(bytes, word.as_bytes()).filter(move |&at| {
+        let before_ok = at == 0 || !is_word_byte(bytes[at - 1]);
+        let after = at + word.len();
+        let after_ok = after >= bytes.len() || !is_word_byte(bytes[after]);
+        before_ok && after_ok
+    })
+}
+
+/// Runs a rule's query (whose root pattern must capture the anchor) on the anchor nodes around each keyword occurrence (deduplicated), and
+/// copies the matches out of tree-sitter's streaming iterator.
+pub fn run<'t>(
+    rule_index: usize,
+    tree: &'t Tree,
+    text: &str,
+    cursor: &mut QueryCursor,
+) -> Vec<QueryMatch<'t>> {
+    let rule = RULES[rule_index];
+    let compiled = compiled(rule_index);
+    let root = tree.root_node();
+    let mut anchors = Vec::new();
+    for keyword in rule.keywords {
+        for at in word_offsets(text.as_bytes(), keyword) {
+            let Some(mut node) = root.descendant_for_byte_range(at, at + keyword.len()) else {
+                continue;
+            };
+            while node.kind() != rule.anchor {
+                match node.parent() {
+                    Some(parent) => node = parent,
+                    None => break,
+                }
+            }
+            if node.kind() == rule.anchor {
+                anchors.push(node);
+            }
+        }
+    }
+    anchors.sort_by_key(|node| (node.start_byte(), node.end_byte()));
+    anchors.dedup_by_key(|node| node.id());
+
+    let mut out = Vec::new();
+    for anchor in anchors {
+        let mut matches = cursor.matches(&compiled.query, anchor, text.as_bytes());
+        while let Some(found) = matches.next() {
+            // Only matches that capture the anchor itself: a nested anchor (a defer inside a
+            // deferred closure) gets its own turn, so nothing is reported twice.
+            let captures: Vec<_> = found
+                .captures()
+                .iter()
+                .map(|capture| (compiled.capture_names[capture.index as usize], capture.node))
+                .collect();
+            if captures.iter().any(|(_, node)| node.id() == anchor.id()) {
+                out.push(QueryMatch {
+                    pattern: found.pattern_index,
+                    captures,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_query_compiles_against_the_grammar() {
+        for rule in RULES {
+            let compiled = compile(rule).unwrap_or_else(|err| panic!("{err}"));
+            assert!(
+                compiled.query.pattern_count() > 0,
+                "rule {} has an empty query",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn words_must_stand_alone() {
+        assert!(contains_word(b"\tdefer f()", "defer"));
+        assert!(!contains_word(b"deferred and undefer", "defer"));
+        assert!(contains_word(b"x;defer", "defer"));
+    }
+}

@@ -1,0 +1,120 @@
+//! Turning results into text: unified diffs, `--check` lines, the summary line.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use similar::TextDiff;
+
+use crate::fix::{Applicability, Finding};
+use crate::source::LineIndex;
+
+/// Path as printed: `/`-separated whatever the platform.
+pub fn display_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// A unified diff that `git apply` accepts from the directory the paths are relative to.
+pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
+    let shown = display_path(path);
+    let diff = TextDiff::from_lines(old, new);
+    diff.unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        .to_string()
+}
+
+/// `path:line:col: rule-id: message [fix]` for each finding.
+pub fn check_lines(path: &Path, text: &str, findings: &[Finding]) -> String {
+    let index = LineIndex::new(text);
+    let shown = display_path(path);
+    let mut out = String::new();
+    for finding in findings {
+        let (line, column) = index.line_col(finding.span.start);
+        let _ = writeln!(
+            out,
+            "{shown}:{line}:{column}: {}: {}{}",
+            finding.rule,
+            finding.message,
+            finding.fix_marker()
+        );
+    }
+    out
+}
+
+/// Counts for the summary line on stderr.
+#[derive(Default, Debug)]
+pub struct Totals {
+    pub files_scanned: usize,
+    pub files_skipped_generated: usize,
+    pub files_with_errors: usize,
+    pub files_changed: usize,
+    pub findings_per_rule: BTreeMap<&'static str, usize>,
+    pub safe_fixes: usize,
+    pub unsafe_fixes: usize,
+    pub without_fix: usize,
+    pub findings_fixed: usize,
+    pub remaining: usize,
+}
+
+impl Totals {
+    pub fn add_findings(&mut self, findings: &[Finding]) {
+        for finding in findings {
+            *self.findings_per_rule.entry(finding.rule).or_default() += 1;
+            match finding.fix.as_ref().map(|fix| fix.applicability) {
+                Some(Applicability::Safe) => self.safe_fixes += 1,
+                Some(Applicability::Unsafe) => self.unsafe_fixes += 1,
+                None => self.without_fix += 1,
+            }
+        }
+    }
+
+    pub fn findings(&self) -> usize {
+        self.findings_per_rule.values().sum()
+    }
+
+    /// One line: files scanned, findings per rule, fixes available or applied, fixes held back.
+    pub fn summary(&self, wrote: bool, unsafe_enabled: bool) -> String {
+        let mut line = format!("deferfix: {} files scanned", self.files_scanned);
+        if self.files_skipped_generated > 0 {
+            let _ = write!(
+                line,
+                " ({} generated skipped)",
+                self.files_skipped_generated
+            );
+        }
+        let per_rule: Vec<String> = self
+            .findings_per_rule
+            .iter()
+            .map(|(rule, count)| format!("{rule}: {count}"))
+            .collect();
+        let _ = write!(line, ", {} findings", self.findings());
+        if !per_rule.is_empty() {
+            let _ = write!(line, " ({})", per_rule.join(", "));
+        }
+        let available = if unsafe_enabled {
+            self.safe_fixes + self.unsafe_fixes
+        } else {
+            self.safe_fixes
+        };
+        if wrote {
+            let _ = write!(
+                line,
+                ", {} fixed in {} files",
+                self.findings_fixed, self.files_changed
+            );
+        } else {
+            let _ = write!(line, ", {available} fixable");
+        }
+        if !unsafe_enabled && self.unsafe_fixes > 0 {
+            let _ = write!(line, ", {} more with --unsafe", self.unsafe_fixes);
+        }
+        if self.without_fix > 0 {
+            let _ = write!(line, ", {} without a fix", self.without_fix);
+        }
+        if self.files_with_errors > 0 {
+            let _ = write!(line, ", {} files with errors", self.files_with_errors);
+        }
+        line
+    }
+}

@@ -1,0 +1,227 @@
+//! Control flow questions answered from syntax alone: where a jump goes, and whether a statement
+//! is terminating in the sense of the Go spec (so no code after it is reachable).
+
+use tree_sitter::Node;
+
+use super::{ancestors, block_statements, descendants, is_function};
+
+/// The label a `break`, `continue` or `goto` names, if any.
+pub fn jump_label<'a>(jump: Node, text: &'a str) -> Option<&'a str> {
+    let mut cursor = jump.walk();
+    let label = jump
+        .named_children(&mut cursor)
+        .find(|child| child.kind() == "label_name");
+    label.map(|label| &text[label.byte_range()])
+}
+
+/// The statement labelled by a `labeled_statement`.
+pub fn labeled_inner(labeled: Node) -> Option<Node> {
+    let mut cursor = labeled.walk();
+    labeled
+        .named_children(&mut cursor)
+        .find(|child| !matches!(child.kind(), "label_name" | "comment"))
+}
+
+/// The label name of `statement` when it is the body of a labelled statement.
+pub fn label_of<'a>(statement: Node, text: &'a str) -> Option<&'a str> {
+    let parent = statement
+        .parent()
+        .filter(|parent| parent.kind() == "labeled_statement")?;
+    let label = parent.child_by_field_name("label")?;
+    Some(&text[label.byte_range()])
+}
+
+/// The `for`, `switch` or `select` statement a `break` or `continue` leaves, or `None` when it
+/// names no enclosing statement of the current function (code that does not compile).
+pub fn jump_target<'t>(jump: Node<'t>, text: &str) -> Option<Node<'t>> {
+    let label = jump_label(jump, text);
+    let is_break = jump.kind() == "break_statement";
+    for ancestor in ancestors(jump) {
+        if is_function(ancestor) {
+            return None;
+        }
+        match label {
+            Some(name) => {
+                if ancestor.kind() == "labeled_statement"
+                    && ancestor
+                        .child_by_field_name("label")
+                        .is_some_and(|label| &text[label.byte_range()] == name)
+                {
+                    return labeled_inner(ancestor);
+                }
+            }
+            None => {
+                let breakable = matches!(
+                    ancestor.kind(),
+                    "expression_switch_statement" | "type_switch_statement" | "select_statement"
+                );
+                if ancestor.kind() == "for_statement" || (is_break && breakable) {
+                    return Some(ancestor);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether `statement` is terminating per the Go spec ("Terminating statements"), treating the
+/// statements `becomes_return` accepts as if they were `return` statements (a rewrite is about to
+/// turn them into returns).
+pub fn is_terminating(statement: Node, text: &str, becomes_return: &dyn Fn(Node) -> bool) -> bool {
+    if becomes_return(statement) {
+        return true;
+    }
+    match statement.kind() {
+        "return_statement" | "goto_statement" => true,
+        "expression_statement" => statement
+            .named_child(0)
+            .is_some_and(|call| is_panic_call(call, text)),
+        "block" => list_terminates(&block_statements(statement), text, becomes_return),
+        "if_statement" => {
+            let (Some(then), Some(otherwise)) = (
+                statement.child_by_field_name("consequence"),
+                statement.child_by_field_name("alternative"),
+            ) else {
+                return false;
+            };
+            is_terminating(then, text, becomes_return)
+                && is_terminating(otherwise, text, becomes_return)
+        }
+        "for_statement" => {
+            let mut cursor = statement.walk();
+            let unconditional =
+                statement
+                    .named_children(&mut cursor)
+                    .all(|child| match child.kind() {
+                        "for_clause" => child.child_by_field_name("condition").is_none(),
+                        "block" | "comment" => true,
+                        _ => false,
+                    });
+            unconditional && !has_break_to(statement, text)
+        }
+        "expression_switch_statement" | "type_switch_statement" | "select_statement" => {
+            let clauses = case_clauses(statement);
+            let has_default = clauses.iter().any(|clause| clause.kind() == "default_case")
+                || statement.kind() == "select_statement";
+            has_default
+                && !has_break_to(statement, text)
+                && clauses.iter().all(|clause| {
+                    let statements = clause_statements(*clause);
+                    statements
+                        .last()
+                        .is_some_and(|last| last.kind() == "fallthrough_statement")
+                        || list_terminates(&statements, text, becomes_return)
+                })
+        }
+        "labeled_statement" => labeled_inner(statement)
+            .is_some_and(|inner| is_terminating(inner, text, becomes_return)),
+        _ => false,
+    }
+}
+
+/// Whether a statement list ends in a terminating statement.
+pub fn list_terminates(
+    statements: &[Node],
+    text: &str,
+    becomes_return: &dyn Fn(Node) -> bool,
+) -> bool {
+    let last = statements
+        .iter()
+        .rev()
+        .find(|statement| statement.kind() != "empty_statement");
+    last.is_some_and(|last| is_terminating(*last, text, becomes_return))
+}
+
+fn is_panic_call(call: Node, text: &str) -> bool {
+    call.kind() == "call_expression"
+        && call
+            .child_by_field_name("function")
+            .is_some_and(|function| {
+                function.kind() == "identifier" && &text[function.byte_range()] == "panic"
+            })
+}
+
+fn has_break_to(statement: Node, text: &str) -> bool {
+    descendants(statement, is_function)
+        .into_iter()
+        .filter(|node| node.kind() == "break_statement")
+        .any(|jump| jump_target(jump, text).is_some_and(|target| target.id() == statement.id()))
+}
+
+fn case_clauses(statement: Node) -> Vec<Node> {
+    let mut cursor = statement.walk();
+    statement
+        .named_children(&mut cursor)
+        .filter(|child| {
+            matches!(
+                child.kind(),
+                "expression_case" | "type_case" | "default_case" | "communication_case"
+            )
+        })
+        .collect()
+}
+
+/// The statements of a case clause.
+pub fn clause_statements(clause: Node) -> Vec<Node> {
+    let mut cursor = clause.walk();
+    let Some(list) = clause
+        .named_children(&mut cursor)
+        .find(|child| child.kind() == "statement_list")
+    else {
+        return Vec::new();
+    };
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter(|child| child.kind() != "comment")
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse_for_test;
+
+    fn last_statement_terminates(body: &str) -> bool {
+        let text = format!("package p\n\nfunc f(x int) int {{\n{body}\n}}\n");
+        let tree = parse_for_test(&text);
+        let function = tree.root_node().named_child(1).unwrap();
+        let block = function.child_by_field_name("body").unwrap();
+        list_terminates(&block_statements(block), &text, &|_| false)
+    }
+
+    #[test]
+    fn terminating_statements_follow_the_spec() {
+        assert!(last_statement_terminates("return 1"));
+        assert!(last_statement_terminates("panic(1)"));
+        assert!(last_statement_terminates(
+            "if x > 0 { return 1 } else { return 2 }"
+        ));
+        assert!(!last_statement_terminates("if x > 0 { return 1 }"));
+        assert!(last_statement_terminates("for { }"));
+        assert!(!last_statement_terminates("for { break }"));
+        assert!(!last_statement_terminates("for x > 0 { }"));
+        assert!(last_statement_terminates(
+            "switch x { case 1: return 1; default: return 2 }"
+        ));
+        assert!(!last_statement_terminates("switch x { case 1: return 1 }"));
+        assert!(!last_statement_terminates(
+            "switch x { case 1: break; default: return 2 }"
+        ));
+        assert!(last_statement_terminates("L: for { for { break L } }") == false);
+    }
+
+    #[test]
+    fn jumps_find_their_targets() {
+        let text = "package p\n\nfunc f() {\nL:\n\tfor {\n\t\tswitch {\n\t\tdefault:\n\t\t\tbreak\n\t\t}\n\t\tcontinue L\n\t}\n}\n";
+        let tree = parse_for_test(text);
+        let jumps: Vec<_> = descendants(tree.root_node(), |_| false)
+            .into_iter()
+            .filter(|node| matches!(node.kind(), "break_statement" | "continue_statement"))
+            .collect();
+        assert_eq!(
+            jump_target(jumps[0], text).unwrap().kind(),
+            "expression_switch_statement"
+        );
+        assert_eq!(jump_target(jumps[1], text).unwrap().kind(), "for_statement");
+    }
+}

@@ -1,0 +1,260 @@
+//! Names without type information: which package names a file imports, where a local variable
+//! is declared, and which variable an expression is rooted in.
+
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use super::{descendants, is_function};
+
+/// The names under which a file's imports are visible (alias, or the last path element; for
+/// `gopkg.in/yaml.v3`-style paths also the name without the version suffix).
+pub fn import_names(root: Node, text: &str) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for spec in descendants(root, |node| is_function(node)) {
+        if spec.kind() != "import_spec" {
+            continue;
+        }
+        if let Some(alias) = spec.child_by_field_name("name") {
+            names.insert(text[alias.byte_range()].to_owned());
+            continue;
+        }
+        let Some(path) = spec.child_by_field_name("path") else {
+            continue;
+        };
+        let path = text[path.byte_range()].trim_matches(['"', '`']);
+        let last = path.rsplit('/').next().unwrap_or(path);
+        names.insert(last.to_owned());
+        if let Some((stem, _version)) = last.split_once('.') {
+            names.insert(stem.to_owned());
+        }
+        if let Some(stem) = last.strip_prefix("go-") {
+            names.insert(stem.to_owned());
+        }
+    }
+    names
+}
+
+/// The variable an expression is rooted in: `x` for `x`, `x.a.b`, `x[i]`, `&x`, `*x`, `(x)`,
+/// `x.M()` (a method call on x). `None` for literals, plain function calls and the like.
+pub fn root_identifier(expr: Node) -> Option<Node> {
+    match expr.kind() {
+        "identifier" => Some(expr),
+        "selector_expression"
+        | "index_expression"
+        | "slice_expression"
+        | "type_assertion_expression" => root_identifier(expr.child_by_field_name("operand")?),
+        "unary_expression" => root_identifier(expr.child_by_field_name("operand")?),
+        "parenthesized_expression" => root_identifier(expr.named_child(0)?),
+        "call_expression" => {
+            let function = expr.child_by_field_name("function")?;
+            if function.kind() == "selector_expression" {
+                root_identifier(function)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The identifiers a declaration-like statement introduces, paired with the expression each is
+/// initialised from (when it has one of its own).
+pub struct Declaration<'t> {
+    pub statement: Node<'t>,
+    pub names: Vec<Node<'t>>,
+    pub values: Vec<Node<'t>>,
+}
+
+impl<'t> Declaration<'t> {
+    /// Reads `short_var_declaration`, `var_spec` and `range_clause` (with `:=`) nodes.
+    pub fn of(node: Node<'t>, text: &str) -> Option<Declaration<'t>> {
+        let (names, values) = match node.kind() {
+            "short_var_declaration" => (
+                expression_list(node.child_by_field_name("left")?),
+                expression_list(node.child_by_field_name("right")?),
+            ),
+            "var_spec" => {
+                let mut cursor = node.walk();
+                let names = node.children_by_field_name("name", &mut cursor).collect();
+                let values = node
+                    .child_by_field_name("value")
+                    .map(expression_list)
+                    .unwrap_or_default();
+                (names, values)
+            }
+            "range_clause" => {
+                let left = node.child_by_field_name("left")?;
+                let declares = text[left.end_byte()..node.end_byte()]
+                    .trim_start()
+                    .starts_with(":=");
+                if !declares {
+                    return None;
+                }
+                (expression_list(left), Vec::new())
+            }
+            _ => return None,
+        };
+        let names = names
+            .into_iter()
+            .filter(|name| name.kind() == "identifier")
+            .collect();
+        Some(Declaration {
+            statement: node,
+            names,
+            values,
+        })
+    }
+
+    /// The expression `name` is initialised from: positional, or the single multi-value call.
+    pub fn value_of(&self, name: Node) -> Option<Node<'t>> {
+        let position = self
+            .names
+            .iter()
+            .position(|candidate| candidate.id() == name.id())?;
+        match self.values.len() {
+            1 => self.values.first().copied(),
+            n if n == self.names.len() => self.values.get(position).copied(),
+            _ => None,
+        }
+    }
+}
+
+/// The named children of an `expression_list` (or the node itself when it is a lone expression).
+pub fn expression_list(node: Node) -> Vec<Node> {
+    if node.kind() != "expression_list" {
+        return vec![node];
+    }
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor)
+        .filter(|child| child.kind() != "comment")
+        .collect()
+}
+
+/// The region in which a declaration made by `statement` is visible.
+fn declaration_scope(statement: Node) -> Option<Node> {
+    let mut node = statement;
+    // var_spec sits in var_declaration (possibly inside a var_spec_list).
+    while matches!(
+        node.kind(),
+        "var_spec" | "var_spec_list" | "var_declaration"
+    ) {
+        match node.parent() {
+            Some(parent) if matches!(parent.kind(), "var_spec_list" | "var_declaration") => {
+                node = parent
+            }
+            _ => break,
+        }
+    }
+    let parent = node.parent()?;
+    match parent.kind() {
+        // A statement in a list is visible until the end of the enclosing block or clause.
+        "statement_list" => parent.parent(),
+        // Initialisers of if/for/switch, and range clauses, are scoped to their statement.
+        "for_clause" => parent.parent(),
+        _ => Some(parent),
+    }
+}
+
+/// The closest declaration of `name` that precedes `usage` inside `region` and is visible at
+/// `usage`, not looking inside function literals that do not contain `usage`.
+pub fn find_declaration<'t>(
+    name: &str,
+    usage: Node<'t>,
+    region: Node<'t>,
+    text: &str,
+) -> Option<Declaration<'t>> {
+    let mut best: Option<Declaration> = None;
+    let prune = |node: Node| is_function(node) && !contains(node, usage);
+    for node in descendants(region, prune) {
+        if node.start_byte() >= usage.start_byte() {
+            break;
+        }
+        let Some(declaration) = Declaration::of(node, text) else {
+            continue;
+        };
+        if !declaration
+            .names
+            .iter()
+            .any(|ident| &text[ident.byte_range()] == name)
+        {
+            continue;
+        }
+        if declaration_scope(node).is_some_and(|scope| contains(scope, usage)) {
+            best = Some(declaration);
+        }
+    }
+    best
+}
+
+/// Whether `outer`'s byte range contains `inner`'s.
+pub fn contains(outer: Node, inner: Node) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}
+
+/// Every identifier-like name used in `node` (for picking fresh names).
+pub fn used_names(node: Node, text: &str) -> HashSet<String> {
+    descendants(node, |_| false)
+        .into_iter()
+        .filter(|child| {
+            matches!(
+                child.kind(),
+                "identifier"
+                    | "type_identifier"
+                    | "package_identifier"
+                    | "field_identifier"
+                    | "label_name"
+            )
+        })
+        .map(|child| text[child.byte_range()].to_owned())
+        .collect()
+}
+
+/// `base`, or `base1`, `base2`, … whichever is not in `taken`; the result is added to `taken`.
+pub fn fresh_name(base: &str, taken: &mut HashSet<String>) -> String {
+    let name = std::iter::once(base.to_owned())
+        .chain((1..).map(|n| format!("{base}{n}")))
+        .find(|candidate| !taken.contains(candidate))
+        .unwrap_or_else(|| base.to_owned());
+    taken.insert(name.clone());
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse_for_test;
+
+    #[test]
+    fn imports_are_named_by_alias_or_last_element() {
+        let text = "package p\n\nimport (\n\t\"os\"\n\tfoo \"example.com/bar\"\n\t\"gopkg.in/yaml.v3\"\n)\n";
+        let tree = parse_for_test(text);
+        let names = import_names(tree.root_node(), text);
+        assert!(names.contains("os") && names.contains("foo") && names.contains("yaml"));
+        assert!(!names.contains("bar"));
+    }
+
+    #[test]
+    fn declarations_are_found_in_scope_only() {
+        let text =
+            "package p\n\nfunc f() {\n\tif a := 1; a > 0 {\n\t}\n\tb := g()\n\tuse(a, b)\n}\n";
+        let tree = parse_for_test(text);
+        let root = tree.root_node();
+        let uses: Vec<_> = descendants(root, |_| false)
+            .into_iter()
+            .filter(|node| {
+                node.kind() == "identifier" && node.start_byte() > text.find("use(").unwrap()
+            })
+            .collect();
+        assert!(find_declaration("a", uses[0], root, text).is_none());
+        let b = find_declaration("b", uses[1], root, text).unwrap();
+        assert_eq!(b.value_of(b.names[0]).unwrap().kind(), "call_expression");
+    }
+
+    #[test]
+    fn fresh_names_avoid_taken_ones() {
+        let mut taken: HashSet<String> = ["ret".to_owned(), "ret1".to_owned()].into();
+        assert_eq!(fresh_name("ret", &mut taken), "ret2");
+        assert_eq!(fresh_name("ctl", &mut taken), "ctl");
+    }
+}

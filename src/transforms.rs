@@ -1,0 +1,59 @@
+//! The rule registry: every rule deferfix knows, in the order their fixes win ties.
+//!
+//! A rule lives in `transforms/<rule-id>/`: its `README.md` (the docs `--explain` prints), its
+//! tree-sitter query, its Rust module and its fixtures. Adding a rule adds its folder, its module
+//! line and its line in `RULES`.
+
+use tree_sitter::Node;
+
+use crate::fix::Finding;
+use crate::syntax::GoFile;
+
+#[path = "../transforms/defer-in-loop/mod.rs"]
+pub mod defer_in_loop;
+
+/// Everything the engine needs to know about a rule.
+pub struct Rule {
+    /// The rule id: folder name, `--select` value, snapshot folder.
+    pub id: &'static str,
+    /// One line for `--list-rules`.
+    pub summary: &'static str,
+    /// The rule's README: What it does / Why is this bad? / Example / Fix safety.
+    pub docs: &'static str,
+    /// The tree-sitter query that finds candidates.
+    pub query: &'static str,
+    /// A file is parsed for this rule only when one of these words occurs in its bytes.
+    pub keywords: &'static [&'static str],
+    /// The node kind the query is run on: the engine walks up from each keyword occurrence to the
+    /// nearest node of this kind and runs the query there, instead of over the whole tree.
+    pub anchor: &'static str,
+    /// Turns the query's matches into findings. Pure: no I/O.
+    pub check: fn(&RuleContext, &[QueryMatch]) -> Vec<Finding>,
+}
+
+/// What a rule's `check` gets besides its matches.
+pub struct RuleContext<'a> {
+    pub file: GoFile<'a>,
+}
+
+/// One query match, copied out of tree-sitter's streaming iterator.
+pub struct QueryMatch<'t> {
+    pub pattern: usize,
+    pub captures: Vec<(&'static str, Node<'t>)>,
+}
+
+impl<'t> QueryMatch<'t> {
+    pub fn get(&self, name: &str) -> Option<Node<'t>> {
+        self.captures
+            .iter()
+            .find(|(capture, _)| *capture == name)
+            .map(|(_, node)| *node)
+    }
+}
+
+/// All rules, in registration order.
+pub static RULES: &[&Rule] = &[&defer_in_loop::RULE];
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|rule| rule.id == id)
+}

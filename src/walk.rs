@@ -1,0 +1,177 @@
+//! Finding the Go files to process, the way the go tool would: `.gitignore`/`.ignore` honoured,
+//! hidden, `_`-prefixed, `vendor` and `testdata` directories skipped, output sorted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+/// A file to process and whether the user named it explicitly (then it is never skipped).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candidate {
+    pub path: PathBuf,
+    pub explicit: bool,
+}
+
+/// A path argument that could not be walked.
+#[derive(Debug)]
+pub struct WalkError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Turns `./...`, `dir/...` into the directory they name (Go package-pattern spelling).
+pub fn normalize_argument(argument: &str) -> PathBuf {
+    let trimmed = argument
+        .strip_suffix("/...")
+        .or_else(|| (argument == "...").then_some("."));
+    PathBuf::from(
+        trimmed
+            .map(|dir| if dir.is_empty() { "." } else { dir })
+            .unwrap_or(argument),
+    )
+}
+
+fn skipped_dir_name(name: &str) -> bool {
+    name == "vendor" || name == "testdata" || name.starts_with('.') || name.starts_with('_')
+}
+
+/// Every `.go` file under the arguments, sorted by path and deduplicated.
+pub fn collect(arguments: &[String], threads: usize) -> (Vec<Candidate>, Vec<WalkError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for argument in arguments {
+        let path = normalize_argument(argument);
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => files.push(Candidate {
+                path: clean(&path),
+                explicit: true,
+            }),
+            Ok(_) => {
+                let (found, walk_errors) = walk_directory(&path, threads);
+                files.extend(found.into_iter().map(|path| Candidate {
+                    path,
+                    explicit: false,
+                }));
+                errors.extend(walk_errors);
+            }
+            Err(err) => errors.push(WalkError {
+                path: path.clone(),
+                message: err.to_string(),
+            }),
+        }
+    }
+    files.sort();
+    // An explicit mention sorts after the walked copy of the same path; keep the explicit one.
+    files.dedup_by(|later, earlier| {
+        if later.path == earlier.path {
+            earlier.explicit |= later.explicit;
+            true
+        } else {
+            false
+        }
+    });
+    (files, errors)
+}
+
+/// `./a/b.go` → `a/b.go`, so printed paths are the ones `git apply` expects from the root.
+fn clean(path: &Path) -> PathBuf {
+    let mut cleaned: PathBuf = path
+        .components()
+        .filter(|part| *part != std::path::Component::CurDir)
+        .collect();
+    if cleaned.as_os_str().is_empty() {
+        cleaned = PathBuf::from(".");
+    }
+    cleaned
+}
+
+fn walk_directory(root: &Path, threads: usize) -> (Vec<PathBuf>, Vec<WalkError>) {
+    let found = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    let walker = WalkBuilder::new(root)
+        .hidden(true)
+        .parents(true)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .require_git(false)
+        .threads(threads)
+        .filter_entry(|entry| {
+            entry.depth() == 0
+                || !entry.file_type().is_some_and(|kind| kind.is_dir())
+                || !skipped_dir_name(&entry.file_name().to_string_lossy())
+        })
+        .build_parallel();
+    walker.run(|| {
+        Box::new(|entry| {
+            match entry {
+                Ok(entry) => {
+                    let is_go = entry.path().extension().is_some_and(|ext| ext == "go");
+                    if is_go && entry.file_type().is_some_and(|kind| kind.is_file()) {
+                        let path = clean(entry.path());
+                        if let Ok(mut found) = found.lock() {
+                            found.push(path);
+                        }
+                    }
+                }
+                Err(err) => {
+                    if let Ok(mut errors) = errors.lock() {
+                        errors.push(WalkError {
+                            path: root.to_path_buf(),
+                            message: err.to_string(),
+                        });
+                    }
+                }
+            }
+            WalkState::Continue
+        })
+    });
+    (
+        found.into_inner().unwrap_or_default(),
+        errors.into_inner().unwrap_or_default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_patterns_name_directories() {
+        assert_eq!(normalize_argument("./..."), PathBuf::from("."));
+        assert_eq!(normalize_argument("pkg/..."), PathBuf::from("pkg"));
+        assert_eq!(normalize_argument("..."), PathBuf::from("."));
+        assert_eq!(normalize_argument("main.go"), PathBuf::from("main.go"));
+    }
+
+    #[test]
+    fn walking_skips_what_the_go_tool_skips() {
+        let dir = tempfile::tempdir().unwrap();
+        for file in [
+            "a.go",
+            "vendor/v.go",
+            "testdata/t.go",
+            ".hidden/h.go",
+            "_tmp/u.go",
+            "sub/b.go",
+            "sub/c.txt",
+            "ignored/i.go",
+        ] {
+            let path = dir.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "package p\n").unwrap();
+        }
+        std::fs::write(dir.path().join(".gitignore"), "ignored/\n").unwrap();
+        let (files, errors) = collect(&[format!("{}/...", dir.path().display())], 2);
+        assert!(errors.is_empty());
+        let names: Vec<_> = files
+            .iter()
+            .map(|file| file.path.strip_prefix(dir.path()).unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            vec![PathBuf::from("a.go"), PathBuf::from("sub/b.go")]
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! Fix safety: running a deferred call at the end of each iteration instead of at function exit
+//! is only harmless when the call releases something the iteration itself acquired and nothing
+//! outlives the iteration that still needs it. Without type information this is decided
+//! conservatively; anything unclear makes the fix unsafe.
+
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use crate::fix::Applicability;
+use crate::syntax::names::{
+    Declaration, expression_list, find_declaration, import_names, root_identifier,
+};
+use crate::syntax::{GoFile, ancestors, descendants, enclosing_function, is_function};
+
+/// Identifiers that name no variable.
+const PREDECLARED: &[&str] = &["nil", "true", "false", "iota", "_"];
+
+pub fn classify(file: &GoFile, for_loop: Node, defer: Node) -> Applicability {
+    if is_safe(file, for_loop, defer) {
+        Applicability::Safe
+    } else {
+        Applicability::Unsafe
+    }
+}
+
+fn is_safe(file: &GoFile, for_loop: Node, defer: Node) -> bool {
+    let text = file.text;
+    let (Some(body), Some(call)) = (for_loop.child_by_field_name("body"), defer.named_child(0))
+    else {
+        return false;
+    };
+    let Some(function) = call.child_by_field_name("function") else {
+        return false;
+    };
+    let imports = import_names(file.tree.root_node(), text);
+    let Some(operands) = operands(call, function, &imports, text) else {
+        return false;
+    };
+    if operands.is_empty() {
+        return false;
+    }
+    // Every value the deferred call acts on must be acquired in the body from a call…
+    let mut tracked: HashSet<String> = HashSet::new();
+    for operand in &operands {
+        let name = &text[operand.byte_range()];
+        let Some(declaration) = find_declaration(name, *operand, body, text) else {
+            return false;
+        };
+        let Some(ident) = declaration
+            .names
+            .iter()
+            .find(|ident| &text[ident.byte_range()] == name)
+        else {
+            return false;
+        };
+        if declaration
+            .value_of(*ident)
+            .is_none_or(|value| value.kind() != "call_expression")
+        {
+            return false;
+        }
+        tracked.insert(name.to_owned());
+    }
+    // …and neither it nor anything derived from it may outlive the iteration.
+    let tracked = derived_closure(body, tracked, text);
+    !escapes(body, defer, &tracked, text)
+}
+
+/// The variables the deferred call acts on, or `None` when the call is of a kind that is never
+/// safe to run early (it calls `recover`, or assigns to variables declared outside it).
+fn operands<'t>(
+    call: Node<'t>,
+    function: Node<'t>,
+    imports: &HashSet<String>,
+    text: &str,
+) -> Option<Vec<Node<'t>>> {
+    let is_variable = |ident: Node| {
+        let name = &text[ident.byte_range()];
+        !PREDECLARED.contains(&name) && !(imports.contains(name) && is_package_use(ident))
+    };
+    let mut operands = Vec::new();
+    if function.kind() == "func_literal" {
+        let inner = descendants(function, |node| {
+            is_function(node) && node.id() != function.id()
+        });
+        let declared_inside: HashSet<&str> = inner
+            .iter()
+            .filter_map(|node| Declaration::of(*node, text))
+            .flat_map(|declaration| declaration.names)
+            .map(|ident| &text[ident.byte_range()])
+            .chain(parameter_names(function, text))
+            .collect();
+        for node in &inner {
+            match node.kind() {
+                "call_expression" => {
+                    let callee = node.child_by_field_name("function")?;
+                    if callee.kind() == "identifier" && &text[callee.byte_range()] == "recover" {
+                        return None;
+                    }
+                    if let Some(root) = method_receiver_root(callee)
+                        && is_variable(root)
+                        && !declared_inside.contains(&text[root.byte_range()])
+                    {
+                        operands.push(root);
+                    }
+                }
+                "assignment_statement" | "inc_statement" | "dec_statement" => {
+                    let targets = match node.child_by_field_name("left") {
+                        Some(left) => expression_list(left),
+                        None => node.named_child(0).into_iter().collect(),
+                    };
+                    for target in targets {
+                        let root = root_identifier(target)?;
+                        let name = &text[root.byte_range()];
+                        if name != "_" && !declared_inside.contains(name) {
+                            // Assigning outer variables or named results from a deferred call.
+                            return None;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    } else if let Some(root) = method_receiver_root(function) {
+        if is_variable(root) {
+            operands.push(root);
+        }
+    } else if function.kind() == "identifier" && is_variable(function) {
+        let name = &text[function.byte_range()];
+        // A builtin (`close(ch)`) acts on its arguments; a variable holding a func acts itself.
+        if !matches!(
+            name,
+            "close" | "delete" | "clear" | "panic" | "print" | "println"
+        ) {
+            operands.push(function);
+        }
+    }
+    if let Some(arguments) = call.child_by_field_name("arguments") {
+        let idents = descendants(arguments, is_function);
+        operands.extend(
+            idents
+                .into_iter()
+                .filter(|node| node.kind() == "identifier" && is_variable(*node)),
+        );
+    }
+    Some(operands)
+}
+
+/// `x` for `x.M`, `x.a.M`, `x[i].M`: the variable whose method is called.
+fn method_receiver_root(callee: Node) -> Option<Node> {
+    if callee.kind() != "selector_expression" {
+        return None;
+    }
+    root_identifier(callee.child_by_field_name("operand")?)
+}
+
+/// Whether an identifier is used as a package qualifier (`os` in `os.Open`).
+fn is_package_use(ident: Node) -> bool {
+    ident.parent().is_some_and(|parent| {
+        parent.kind() == "selector_expression"
+            && parent
+                .child_by_field_name("operand")
+                .is_some_and(|operand| operand.id() == ident.id())
+    })
+}
+
+fn parameter_names<'a>(function: Node, text: &'a str) -> Vec<&'a str> {
+    let Some(parameters) = function.child_by_field_name("parameters") else {
+        return Vec::new();
+    };
+    descendants(parameters, |_| false)
+        .into_iter()
+        .filter(|node| node.kind() == "identifier")
+        .map(|node| &text[node.byte_range()])
+        .collect()
+}
+
+/// Adds every variable declared in the body from an expression that uses a tracked variable
+/// other than as the receiver of a method call (`r := bufio.NewReader(f)` tracks `r`;
+/// `n, err := f.Read(buf)` does not track `n`). Error values never hold the resource.
+fn derived_closure(body: Node, mut tracked: HashSet<String>, text: &str) -> HashSet<String> {
+    let nodes = descendants(body, is_function);
+    let mut declarations: Vec<Declaration> = nodes
+        .iter()
+        .filter_map(|node| Declaration::of(*node, text))
+        .collect();
+    // `x = f` into a variable of the body makes `x` as much the resource as a declaration would.
+    declarations.extend(
+        nodes
+            .iter()
+            .filter(|node| node.kind() == "assignment_statement")
+            .filter_map(|node| {
+                Some(Declaration {
+                    statement: *node,
+                    names: expression_list(node.child_by_field_name("left")?),
+                    values: expression_list(node.child_by_field_name("right")?),
+                })
+            }),
+    );
+    loop {
+        let before = tracked.len();
+        for declaration in &declarations {
+            let uses_tracked = declaration.values.iter().any(|value| {
+                descendants_and_self(*value).into_iter().any(|node| {
+                    node.kind() == "identifier"
+                        && tracked.contains(&text[node.byte_range()])
+                        && !is_method_receiver_use(node)
+                })
+            });
+            if uses_tracked {
+                for name in &declaration.names {
+                    let name = &text[name.byte_range()];
+                    if name != "_" && !is_error_name(name) {
+                        tracked.insert(name.to_owned());
+                    }
+                }
+            }
+        }
+        if tracked.len() == before {
+            return tracked;
+        }
+    }
+}
+
+fn is_error_name(name: &str) -> bool {
+    name == "err" || name.ends_with("Err") || name.ends_with("Error")
+}
+
+fn descendants_and_self(node: Node) -> Vec<Node> {
+    let mut all = vec![node];
+    all.extend(descendants(node, is_function));
+    all
+}
+
+/// `x` in `x.M(...)` or `x.a.M(...)`: a use that yields the method's result, not `x` itself.
+fn is_method_receiver_use(ident: Node) -> bool {
+    let mut node = ident;
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "selector_expression"
+                if parent
+                    .child_by_field_name("operand")
+                    .is_some_and(|o| o.id() == node.id()) =>
+            {
+                if let Some(call) = parent.parent()
+                    && call.kind() == "call_expression"
+                    && call
+                        .child_by_field_name("function")
+                        .is_some_and(|f| f.id() == parent.id())
+                {
+                    return true;
+                }
+                node = parent;
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether any tracked variable can outlive the iteration: returned, sent, appended, stored in a
+/// composite literal, a field, a map or slice element or an outer variable, or captured by a
+/// goroutine or a function literal that is not called on the spot.
+fn escapes(body: Node, defer: Node, tracked: &HashSet<String>, text: &str) -> bool {
+    let function = enclosing_function(body);
+    for node in descendants(body, |_| false) {
+        if node.kind() != "identifier" || !tracked.contains(&text[node.byte_range()]) {
+            continue;
+        }
+        if is_method_receiver_use(node) || is_declared_name(node) {
+            continue;
+        }
+        for ancestor in ancestors(node) {
+            if function.is_some_and(|function| ancestor.id() == function.id())
+                || ancestor.id() == body.id()
+            {
+                break;
+            }
+            match ancestor.kind() {
+                "return_statement" | "send_statement" | "go_statement" | "literal_value" => {
+                    return true;
+                }
+                "call_expression" if is_append(ancestor, text) => return true,
+                "func_literal" => {
+                    let called_here = ancestor.parent().is_some_and(|parent| {
+                        parent.kind() == "call_expression"
+                            && parent
+                                .child_by_field_name("function")
+                                .is_some_and(|f| f.id() == ancestor.id())
+                    });
+                    let is_the_deferred_call = ancestors(ancestor)
+                        .nth(1)
+                        .is_some_and(|grand| grand.id() == defer.id());
+                    let deferred = ancestors(ancestor)
+                        .nth(1)
+                        .is_some_and(|grand| grand.kind() == "defer_statement");
+                    if !(called_here
+                        && (is_the_deferred_call || deferred || !in_go_statement(ancestor)))
+                    {
+                        return true;
+                    }
+                }
+                "assignment_statement" => {
+                    let in_right = ancestor.child_by_field_name("right").is_some_and(|right| {
+                        right.start_byte() <= node.start_byte()
+                            && node.end_byte() <= right.end_byte()
+                    });
+                    if in_right {
+                        let Some(left) = ancestor.child_by_field_name("left") else {
+                            return true;
+                        };
+                        let all_local = expression_list(left).iter().all(|target| {
+                            target.kind() == "identifier"
+                                && find_declaration(&text[target.byte_range()], *target, body, text)
+                                    .is_some()
+                        });
+                        if !all_local {
+                            return true;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
+fn in_go_statement(node: Node) -> bool {
+    ancestors(node)
+        .take_while(|ancestor| !is_function(*ancestor))
+        .any(|ancestor| ancestor.kind() == "go_statement")
+}
+
+fn is_append(call: Node, text: &str) -> bool {
+    call.child_by_field_name("function")
+        .is_some_and(|function| {
+            function.kind() == "identifier" && &text[function.byte_range()] == "append"
+        })
+}
+
+/// Whether an identifier is the name being declared (left of `:=`, or a `var` name).
+fn is_declared_name(ident: Node) -> bool {
+    let Some(parent) = ident.parent() else {
+        return false;
+    };
+    match parent.kind() {
+        "var_spec" => parent.child_by_field_name("value").is_none_or(|value| {
+            !(value.start_byte() <= ident.start_byte() && ident.end_byte() <= value.end_byte())
+        }),
+        "expression_list" => parent.parent().is_some_and(|grand| {
+            matches!(grand.kind(), "short_var_declaration" | "range_clause")
+                && grand
+                    .child_by_field_name("left")
+                    .is_some_and(|left| left.id() == parent.id())
+        }),
+        _ => false,
+    }
+}
