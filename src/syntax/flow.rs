@@ -207,7 +207,7 @@ mod tests {
         assert!(!last_statement_terminates(
             "switch x { case 1: break; default: return 2 }"
         ));
-        assert!(last_statement_terminates("L: for { for { break L } }") == false);
+        assert!(!last_statement_terminates("L: for { for { break L } }"));
     }
 
     #[test]

@@ -99,7 +99,7 @@ mod tests {
     #[test]
     fn reindent_skips_blank_lines_and_raw_strings() {
         let text = "a := `x\ny`\n\nb()\n";
-        let raw = vec![5..10];
+        let raw: Vec<std::ops::Range<usize>> = std::iter::once(5..10).collect();
         let out = reindent_with_edits(text, 0..text.len(), &[], &raw);
         assert_eq!(out, "\ta := `x\ny`\n\n\tb()\n");
     }

@@ -77,7 +77,8 @@ fn operands<'t>(
 ) -> Option<Vec<Node<'t>>> {
     let is_variable = |ident: Node| {
         let name = &text[ident.byte_range()];
-        !PREDECLARED.contains(&name) && !(imports.contains(name) && is_package_use(ident))
+        let is_package = imports.contains(name) && is_package_use(ident);
+        !PREDECLARED.contains(&name) && !is_package
     };
     let mut operands = Vec::new();
     if function.kind() == "func_literal" {

@@ -412,22 +412,25 @@ fn result_params(function: Node, text: &str) -> Result<Vec<ResultParam>, String>
     Ok(params)
 }
 
-/// Deletes the label in front of a loop (`L:` on its own line, or `L: ` before `for`).
+/// Deletes the label in front of a loop: the whole `L:` line when the label stands alone on it
+/// (comments between the label and the loop stay), or `L: ` when the loop follows on its line.
 fn remove_label(for_loop: Node, text: &str) -> Result<Edit, String> {
     let labeled = for_loop.parent().ok_or("label without statement")?;
-    let label_end = labeled
+    let label = labeled
         .child_by_field_name("label")
-        .map_or(labeled.start_byte(), |label| label.end_byte());
-    let between = &text[label_end..for_loop.start_byte()];
-    let after_colon = between.trim_start().strip_prefix(':').unwrap_or(between);
-    if after_colon.contains("//") || after_colon.contains("/*") {
-        return Err("the loop's label line carries a comment".into());
+        .ok_or("labeled statement without label")?;
+    let colon = label.end_byte()
+        + text[label.end_byte()..]
+            .find(':')
+            .ok_or("label without colon")?;
+    let line_end = colon + text[colon..].find('\n').unwrap_or(text.len() - colon);
+    if !text[label.end_byte()..for_loop.start_byte()].contains('\n') {
+        return Ok(Edit::delete(labeled.start_byte()..for_loop.start_byte()));
     }
-    if between.contains('\n') {
-        Ok(Edit::delete(
-            line_start(text, labeled.start_byte())..line_start(text, for_loop.start_byte()),
-        ))
-    } else {
-        Ok(Edit::delete(labeled.start_byte()..for_loop.start_byte()))
+    if starts_line(text, labeled.start_byte()) && text[colon + 1..line_end].trim().is_empty() {
+        return Ok(Edit::delete(
+            line_start(text, labeled.start_byte())..line_end + 1,
+        ));
     }
+    Err("the loop's label shares its line with a comment".into())
 }

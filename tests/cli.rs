@@ -1,0 +1,322 @@
+//! End-to-end tests of the `deferfix` binary: modes, exit codes, stdin, `git apply`, idempotence,
+//! file safety (syntax errors, non-UTF-8, CRLF/BOM), walking rules and determinism.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use std::io::Write;
+
+const LEAKY: &str = "package p
+
+import \"os\"
+
+func readAll(paths []string) error {
+\tfor _, p := range paths {
+\t\tf, err := os.Open(p)
+\t\tif err != nil {
+\t\t\treturn err
+\t\t}
+\t\tdefer f.Close()
+\t}
+\treturn nil
+}
+";
+
+const LOCK_ALL: &str = "package p
+
+import \"sync\"
+
+func lockAll(mus []*sync.Mutex) {
+\tfor _, mu := range mus {
+\t\tmu.Lock()
+\t\tdefer mu.Unlock()
+\t}
+}
+";
+
+const CLEAN: &str = "package p\n\nfunc f() {\n\tdefer println()\n}\n";
+
+fn deferfix(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deferfix"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    dir
+}
+
+fn read(dir: &Path, name: &str) -> Vec<u8> {
+    std::fs::read(dir.join(name)).unwrap()
+}
+
+#[test]
+fn dry_run_prints_a_diff_changes_nothing_and_exits_1() {
+    let dir = tree(&[("a.go", LEAKY.as_bytes()), ("clean.go", CLEAN.as_bytes())]);
+    let output = deferfix(dir.path(), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let diff = stdout(&output);
+    assert!(
+        diff.starts_with("--- a/a.go\n+++ b/a.go\n@@ -4,11 +4,17 @@"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+\t\tret, r0 := func() (ret bool, r0 error) {"),
+        "{diff}"
+    );
+    assert_eq!(read(dir.path(), "a.go"), LEAKY.as_bytes());
+    let summary = stderr(&output);
+    assert!(
+        summary.contains("2 files scanned, 1 findings (defer-in-loop: 1), 1 fixable"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn nothing_found_exits_0_with_empty_stdout() {
+    let dir = tree(&[("clean.go", CLEAN.as_bytes())]);
+    let output = deferfix(dir.path(), &["./..."]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn diff_applies_with_git_apply_and_matches_write() {
+    let dir = tree(&[("pkg/a.go", LEAKY.as_bytes()), ("b.go", LEAKY.as_bytes())]);
+    let diff = stdout(&deferfix(dir.path(), &["./..."]));
+    let applied = tree(&[("pkg/a.go", LEAKY.as_bytes()), ("b.go", LEAKY.as_bytes())]);
+    let mut git = Command::new("git")
+        .args(["apply", "-"])
+        .current_dir(applied.path())
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git is installed");
+    git.stdin
+        .take()
+        .unwrap()
+        .write_all(diff.as_bytes())
+        .unwrap();
+    assert!(git.wait().unwrap().success(), "git apply rejected:\n{diff}");
+
+    let output = deferfix(dir.path(), &["-w", "."]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for name in ["pkg/a.go", "b.go"] {
+        assert_eq!(read(dir.path(), name), read(applied.path(), name), "{name}");
+        assert_ne!(read(dir.path(), name), LEAKY.as_bytes());
+    }
+}
+
+#[test]
+fn write_is_idempotent() {
+    let dir = tree(&[("a.go", LEAKY.as_bytes())]);
+    assert_eq!(deferfix(dir.path(), &["-w"]).status.code(), Some(0));
+    let once = read(dir.path(), "a.go");
+    let second = deferfix(dir.path(), &["-w"]);
+    assert_eq!(second.status.code(), Some(0));
+    assert_eq!(read(dir.path(), "a.go"), once);
+    let dry = deferfix(dir.path(), &[]);
+    assert!(stdout(&dry).is_empty());
+    assert_eq!(dry.status.code(), Some(0));
+}
+
+#[test]
+fn check_prints_findings_with_fix_markers() {
+    let dir = tree(&[("a.go", LEAKY.as_bytes()), ("lock.go", LOCK_ALL.as_bytes())]);
+    let output = deferfix(dir.path(), &["--check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "a.go:11:3: defer-in-loop: defer f.Close() in a loop runs when the function returns, not at the end of each iteration [fix]\n\
+         lock.go:8:3: defer-in-loop: defer mu.Unlock() in a loop runs when the function returns, not at the end of each iteration [unsafe fix]\n"
+    );
+    assert_eq!(read(dir.path(), "a.go"), LEAKY.as_bytes());
+}
+
+#[test]
+fn unsafe_fixes_need_the_flag_and_leave_exit_1_after_write() {
+    let dir = tree(&[("lock.go", LOCK_ALL.as_bytes())]);
+    let output = deferfix(dir.path(), &["-w"]);
+    assert_eq!(output.status.code(), Some(1), "an unfixed finding remains");
+    assert_eq!(read(dir.path(), "lock.go"), LOCK_ALL.as_bytes());
+    assert!(
+        stderr(&output).contains("1 more with --unsafe"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = deferfix(dir.path(), &["-w", "--unsafe"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_ne!(read(dir.path(), "lock.go"), LOCK_ALL.as_bytes());
+}
+
+#[test]
+fn list_prints_paths_that_would_change() {
+    let dir = tree(&[
+        ("b.go", LEAKY.as_bytes()),
+        ("a.go", LEAKY.as_bytes()),
+        ("c.go", CLEAN.as_bytes()),
+    ]);
+    let output = deferfix(dir.path(), &["-l"]);
+    assert_eq!(stdout(&output), "a.go\nb.go\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(read(dir.path(), "a.go"), LEAKY.as_bytes());
+}
+
+#[test]
+fn stdin_mode_writes_fixed_source() {
+    let dir = tree(&[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deferfix"))
+        .arg("-")
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(LEAKY.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let fixed = stdout(&output);
+    assert!(fixed.contains("\t\t\tdefer f.Close()\n"), "{fixed}");
+    // The same text as -w produces.
+    let dir = tree(&[("a.go", LEAKY.as_bytes())]);
+    deferfix(dir.path(), &["-w"]);
+    assert_eq!(read(dir.path(), "a.go"), fixed.as_bytes());
+}
+
+#[test]
+fn broken_files_are_reported_and_left_untouched_while_others_are_fixed() {
+    let broken = "package p\n\nfunc f() {\n\tfor {\n\t\tdefer g(\n\t}\n}\n";
+    let latin1: &[u8] = b"package p\n\n// caf\xe9\nfunc f() {\n\tfor {\n\t\tdefer g()\n\t}\n}\n";
+    let dir = tree(&[
+        ("broken.go", broken.as_bytes()),
+        ("latin1.go", latin1),
+        ("ok.go", LEAKY.as_bytes()),
+    ]);
+    let output = deferfix(dir.path(), &["-w"]);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    assert!(errors.contains("broken.go:5:10: syntax error"), "{errors}");
+    assert!(
+        errors.contains("latin1.go:3:1: file is not valid UTF-8"),
+        "{errors}"
+    );
+    assert_eq!(read(dir.path(), "broken.go"), broken.as_bytes());
+    assert_eq!(read(dir.path(), "latin1.go"), latin1);
+    assert_ne!(
+        read(dir.path(), "ok.go"),
+        LEAKY.as_bytes(),
+        "the good file is still fixed"
+    );
+}
+
+#[test]
+fn crlf_and_bom_survive_a_write() {
+    let crlf = format!("\u{feff}{}", LEAKY.replace('\n', "\r\n"));
+    let dir = tree(&[("a.go", crlf.as_bytes())]);
+    assert_eq!(deferfix(dir.path(), &["-w"]).status.code(), Some(0));
+    let written = String::from_utf8(read(dir.path(), "a.go")).unwrap();
+    assert!(written.starts_with('\u{feff}'));
+    assert_eq!(
+        written.matches('\n').count(),
+        written.matches("\r\n").count(),
+        "every line ends in CRLF"
+    );
+    let lf = tree(&[("a.go", LEAKY.as_bytes())]);
+    deferfix(lf.path(), &["-w"]);
+    let expected = String::from_utf8(read(lf.path(), "a.go"))
+        .unwrap()
+        .replace('\n', "\r\n");
+    assert_eq!(written.trim_start_matches('\u{feff}'), expected);
+}
+
+#[test]
+fn walking_skips_vendor_testdata_hidden_and_generated_files() {
+    let generated = format!("// Code generated by hand. DO NOT EDIT.\n\n{LEAKY}");
+    let dir = tree(&[
+        ("vendor/v.go", LEAKY.as_bytes()),
+        ("testdata/t.go", LEAKY.as_bytes()),
+        (".git/x.go", LEAKY.as_bytes()),
+        ("gen.go", generated.as_bytes()),
+        ("sub/real.go", LEAKY.as_bytes()),
+    ]);
+    let output = deferfix(dir.path(), &["-l", "./..."]);
+    assert_eq!(stdout(&output), "sub/real.go\n");
+    let with_generated = deferfix(dir.path(), &["-l", "--include-generated", "./..."]);
+    assert_eq!(stdout(&with_generated), "gen.go\nsub/real.go\n");
+    let explicit = deferfix(dir.path(), &["-l", "gen.go", "vendor/v.go"]);
+    assert_eq!(stdout(&explicit), "gen.go\nvendor/v.go\n");
+}
+
+#[test]
+fn rule_selection_and_docs() {
+    let dir = tree(&[("a.go", LEAKY.as_bytes())]);
+    let ignored = deferfix(dir.path(), &["--ignore", "defer-in-loop"]);
+    assert_eq!(ignored.status.code(), Some(0));
+    assert!(stdout(&ignored).is_empty());
+    let unknown = deferfix(dir.path(), &["--select", "no-such-rule"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("unknown rule \"no-such-rule\""));
+    let rules = deferfix(dir.path(), &["--list-rules"]);
+    assert!(stdout(&rules).starts_with("defer-in-loop "));
+    let explain = deferfix(dir.path(), &["--explain", "defer-in-loop"]);
+    for section in [
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## Fix safety",
+    ] {
+        assert!(stdout(&explain).contains(section), "missing {section}");
+    }
+    let missing = deferfix(dir.path(), &["does-not-exist"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn output_is_identical_whatever_the_thread_count() {
+    let files: Vec<(String, &[u8])> = (0..40)
+        .map(|n| {
+            (
+                format!("d{}/f{n}.go", n % 7),
+                if n % 3 == 0 {
+                    LOCK_ALL.as_bytes()
+                } else {
+                    LEAKY.as_bytes()
+                },
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(name, text)| (name.as_str(), *text))
+        .collect();
+    let dir = tree(&files);
+    let one = deferfix(dir.path(), &["-j", "1", "--check", "--unsafe"]);
+    let many = deferfix(dir.path(), &["-j", "8", "--check", "--unsafe"]);
+    assert_eq!(stdout(&one), stdout(&many));
+    let diff_one = deferfix(dir.path(), &["-j", "1", "--unsafe"]);
+    let diff_many = deferfix(dir.path(), &["-j", "8", "--unsafe"]);
+    assert_eq!(stdout(&diff_one), stdout(&diff_many));
+    assert!(!stdout(&diff_one).is_empty());
+}

@@ -1,0 +1,167 @@
+//! The Go toolchain judges the fixes: every fixture, fixed at the safe and at the unsafe level,
+//! must be gofmt-clean and pass `go vet` and `go build`; runnable fixtures (package main with
+//! `// Output before fix:` / `// Output after fix:` blocks) must print what they record.
+//!
+//! Without `go` on PATH these tests skip loudly, unless DEFERFIX_REQUIRE_GO=1 makes them fail.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{Fixture, fixed_text, fixtures};
+use deferfix::fix::Applicability;
+
+fn go_available() -> bool {
+    let found = Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !found {
+        assert!(
+            std::env::var("DEFERFIX_REQUIRE_GO").as_deref() != Ok("1"),
+            "DEFERFIX_REQUIRE_GO=1 but `go` is not on PATH"
+        );
+        eprintln!("\n!!!! SKIPPED: `go` is not on PATH; the Go-toolchain tests did not run !!!!\n");
+    }
+    found
+}
+
+fn run(dir: &Path, program: &str, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOTOOLCHAIN", "local")
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {program}: {err}"));
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The Go version a fixture's module declares: `//deferfix:go 1.21` in the fixture, else 1.22.
+fn go_version(fixture: &Fixture) -> String {
+    fixture
+        .text
+        .lines()
+        .find_map(|line| line.strip_prefix("//deferfix:go "))
+        .unwrap_or("1.22")
+        .trim()
+        .to_owned()
+}
+
+/// One module per Go version, one package directory per fixture variant.
+fn write_variants(root: &Path, variants: &[(String, &Fixture, String)]) {
+    for (dir, fixture, text) in variants {
+        let module = root.join(go_version(fixture));
+        let package = module.join(dir);
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::write(
+            module.join("go.mod"),
+            format!("module fixtures\n\ngo {}\n", go_version(fixture)),
+        )
+        .unwrap();
+        std::fs::write(package.join(format!("{}.go", fixture.name)), text).unwrap();
+    }
+}
+
+#[test]
+fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
+    if !go_available() {
+        return;
+    }
+    let all = fixtures();
+    let temp = tempfile::tempdir().unwrap();
+    let mut variants = Vec::new();
+    for fixture in &all {
+        let stem = format!(
+            "{}_{}",
+            fixture.rule.replace('-', "_"),
+            fixture.name.replace('-', "_")
+        );
+        variants.push((format!("{stem}/original"), fixture, fixture.text.clone()));
+        variants.push((
+            format!("{stem}/safe"),
+            fixture,
+            fixed_text(fixture.rule, &fixture.text, Applicability::Safe),
+        ));
+        variants.push((
+            format!("{stem}/unsafe"),
+            fixture,
+            fixed_text(fixture.rule, &fixture.text, Applicability::Unsafe),
+        ));
+    }
+    write_variants(temp.path(), &variants);
+
+    let mut failures = Vec::new();
+    let modules: Vec<_> = std::fs::read_dir(temp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    for module in &modules {
+        let (_, unformatted, gofmt_err) = run(module, "gofmt", &["-l", "."]);
+        if !unformatted.trim().is_empty() || !gofmt_err.trim().is_empty() {
+            let mut detail = String::new();
+            for file in unformatted.lines() {
+                let (_, diff, _) = run(module, "gofmt", &["-d", file]);
+                detail.push_str(&diff);
+            }
+            failures.push(format!(
+                "gofmt -l in {}:\n{unformatted}{gofmt_err}{detail}",
+                module.display()
+            ));
+        }
+        for step in [&["vet", "./..."][..], &["build", "./..."][..]] {
+            let (ok, _, stderr) = run(module, "go", step);
+            if !ok {
+                failures.push(format!(
+                    "go {} failed in {}:\n{stderr}",
+                    step.join(" "),
+                    module.display()
+                ));
+            }
+        }
+    }
+
+    for (dir, fixture, _) in &variants {
+        if !fixture.is_runnable() {
+            continue;
+        }
+        let label = match dir.rsplit('/').next() {
+            Some("original") => "before fix",
+            Some("safe") => "after fix",
+            _ => "after unsafe fix",
+        };
+        let expected = fixture.expected_output(label).or_else(|| {
+            (label == "after unsafe fix")
+                .then(|| fixture.expected_output("after fix"))
+                .flatten()
+        });
+        let Some(expected) = expected else {
+            failures.push(format!(
+                "{}: runnable fixture lacks `// Output {label}:`",
+                fixture.path.display()
+            ));
+            continue;
+        };
+        let module = temp.path().join(go_version(fixture));
+        let (ok, stdout, stderr) = run(&module, "go", &["run", &format!("./{dir}")]);
+        if !ok || stdout != expected {
+            failures.push(format!(
+                "{} ({label}): expected output\n{expected}got{}\n{stdout}{stderr}",
+                fixture.path.display(),
+                if ok { "" } else { " (failed)" }
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} Go toolchain failures:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
