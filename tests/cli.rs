@@ -77,7 +77,7 @@ fn dry_run_prints_a_diff_changes_nothing_and_exits_1() {
         "{diff}"
     );
     assert!(
-        diff.contains("+\t\tret, r0 := func() (ret bool, r0 error) {"),
+        diff.contains("+\t\tret, r0 := func() (bool, error) {"),
         "{diff}"
     );
     assert_eq!(read(dir.path(), "a.go"), LEAKY.as_bytes());

@@ -158,16 +158,42 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, String
             (index + 1).to_string()
         }
     };
+    // The closure returns literal zero values where every result type has an obvious one (as a
+    // person would write it); otherwise it names its results and hands the unset ones back.
+    let forwards_call = jumps.iter().any(|jump| match jump {
+        Jump::Leave(node, _) if node.kind() == "return_statement" => {
+            let count = node
+                .named_child(0)
+                .filter(|child| child.kind() == "expression_list")
+                .map(expression_list);
+            count.is_some_and(|expressions| expressions.len() == 1) && results.len() > 1
+        }
+        _ => false,
+    });
+    let zeros: Option<Vec<&str>> = if needs_values && !forwards_call {
+        results
+            .iter()
+            .map(|result| zero_literal(&result.type_text))
+            .collect()
+    } else {
+        None
+    };
+    let returned_defaults = match &zeros {
+        Some(zeros) => zeros.join(", "),
+        None => values.join(", "),
+    };
     let with_values = |head: String| {
         if values.is_empty() {
             head
         } else {
-            format!("{head}, {}", values.join(", "))
+            format!("{head}, {returned_defaults}")
         }
     };
     // What a normal end of the iteration returns.
     let next_statement = match (&control, needs_values, exits.len()) {
         (None, _, _) => "return".to_owned(),
+        (Some(_), true, 1) if zeros.is_some() => with_values("return false".to_owned()),
+        (Some(_), true, _) if zeros.is_some() => with_values("return 0".to_owned()),
         (Some(_), true, _) => "return".to_owned(),
         (Some(_), false, 1) => "return false".to_owned(),
         (Some(_), false, _) => "return 0".to_owned(),
@@ -224,10 +250,21 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, String
             .any(|jump| matches!(jump, Jump::Next(n) | Jump::Leave(n, _) if n.id() == node.id()))
     };
     let falls_off = !list_terminates(&statements, text, &becomes_return);
-    let signature = closure_signature(control.as_deref(), exits.len(), &values, &results);
+    let signature = closure_signature(
+        control.as_deref(),
+        exits.len(),
+        &values,
+        &results,
+        zeros.is_some(),
+    );
     let receivers = match &control {
         None => String::new(),
-        Some(control) => format!("{} := ", with_values(control.clone())),
+        Some(control) => {
+            let names: Vec<&str> = std::iter::once(control.as_str())
+                .chain(values.iter().map(String::as_str))
+                .collect();
+            format!("{} := ", names.join(", "))
+        }
     };
 
     let mut new_body = String::with_capacity(region.len() + 256);
@@ -291,11 +328,19 @@ fn closure_signature(
     exit_count: usize,
     values: &[String],
     results: &[ResultParam],
+    unnamed: bool,
 ) -> String {
     let control_type = if exit_count == 1 { "bool" } else { "int" };
     match control {
         None => "func()".to_owned(),
         Some(_) if values.is_empty() => format!("func() {control_type}"),
+        Some(_) if unnamed => {
+            let types: Vec<&str> = results
+                .iter()
+                .map(|result| result.type_text.as_str())
+                .collect();
+            format!("func() ({control_type}, {})", types.join(", "))
+        }
         Some(control) => {
             let mut params = vec![format!("{control} {control_type}")];
             params.extend(
@@ -433,4 +478,36 @@ fn remove_label(for_loop: Node, text: &str) -> Result<Edit, String> {
         ));
     }
     Err("the loop's label shares its line with a comment".into())
+}
+
+/// The zero value of a type spelled `type_text`, when the spelling alone tells it.
+fn zero_literal(type_text: &str) -> Option<&'static str> {
+    const NUMERIC: &[&str] = &[
+        "int",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "uintptr",
+        "float32",
+        "float64",
+        "complex64",
+        "complex128",
+        "byte",
+        "rune",
+    ];
+    let nil_kinds = ["*", "[]", "map[", "chan ", "chan<-", "<-chan", "func("];
+    match type_text {
+        "error" | "any" | "interface{}" => Some("nil"),
+        "string" => Some("\"\""),
+        "bool" => Some("false"),
+        numeric if NUMERIC.contains(&numeric) => Some("0"),
+        other if nil_kinds.iter().any(|prefix| other.starts_with(prefix)) => Some("nil"),
+        _ => None,
+    }
 }
