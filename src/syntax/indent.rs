@@ -92,6 +92,109 @@ pub fn reindent_with_edits(
     out
 }
 
+/// Keeps gofmt's alignment of trailing `//` comments when the code before one of them changes.
+///
+/// gofmt aligns the trailing comments of consecutive lines (same indentation) one space after the
+/// longest code. `changed` lists lines whose code now has a different width: (an offset on the
+/// line, the new code width in chars). Returns edits re-spacing every comment of the affected
+/// blocks, or an error when the original block is not aligned the way this model predicts (then
+/// the result could not be guaranteed gofmt-clean).
+pub fn realign_trailing_comments(
+    text: &str,
+    comments: &[Range<usize>],
+    changed: &[(usize, usize)],
+) -> Result<Vec<LocalEdit>, String> {
+    use std::collections::BTreeMap;
+    // line start → (indentation end, code end, comment start) for lines with a trailing comment.
+    let mut trailing: BTreeMap<usize, (usize, usize, usize)> = BTreeMap::new();
+    for comment in comments {
+        if !text[comment.clone()].starts_with("//") {
+            continue;
+        }
+        let start = line_start(text, comment.start);
+        let before = &text[start..comment.start];
+        let code = before.trim_end();
+        if code.trim().is_empty() {
+            continue;
+        }
+        let indent_end = start + (before.len() - before.trim_start_matches('\t').len());
+        trailing.insert(start, (indent_end, start + code.len(), comment.start));
+    }
+    let width = |from: usize, to: usize| text[from..to].chars().count();
+    let mut edits = Vec::new();
+    let mut done: Vec<usize> = Vec::new();
+    let new_width_of = |line: usize| {
+        changed
+            .iter()
+            .find(|(at, _)| line_start(text, *at) == line)
+            .map(|(_, w)| *w)
+    };
+    for &(offset, _) in changed {
+        let line = line_start(text, offset);
+        let Some(&(indent_end, _, _)) = trailing.get(&line) else {
+            continue;
+        };
+        if done.contains(&line) {
+            continue;
+        }
+        let indent = indent_end - line;
+        let same_block = |start: &usize| {
+            trailing
+                .get(start)
+                .is_some_and(|(end, _, _)| end - start == indent)
+        };
+        // Grow the block upwards and downwards over adjacent lines with trailing comments.
+        let mut block = vec![line];
+        let mut cursor = line;
+        while cursor > 0 {
+            let previous = line_start(text, cursor - 1);
+            if !same_block(&previous) {
+                break;
+            }
+            block.insert(0, previous);
+            cursor = previous;
+        }
+        let mut cursor = line;
+        while let Some(next) = text[cursor..].find('\n').map(|at| cursor + at + 1) {
+            if !same_block(&next) {
+                break;
+            }
+            block.push(next);
+            cursor = next;
+        }
+        let old_widths: Vec<usize> = block
+            .iter()
+            .map(|start| width(trailing[start].0, trailing[start].1))
+            .collect();
+        let old_column = old_widths.iter().max().copied().unwrap_or(0) + 1;
+        if block
+            .iter()
+            .any(|start| width(trailing[start].0, trailing[start].2) != old_column)
+        {
+            return Err(
+                "trailing comments next to a rewritten jump are not aligned as gofmt aligns them"
+                    .into(),
+            );
+        }
+        let new_widths: Vec<usize> = block
+            .iter()
+            .zip(&old_widths)
+            .map(|(start, old)| new_width_of(*start).unwrap_or(*old))
+            .collect();
+        let new_column = new_widths.iter().max().copied().unwrap_or(0) + 1;
+        for (start, new) in block.iter().zip(&new_widths) {
+            let (_, code_end, comment_start) = trailing[start];
+            edits.push(LocalEdit {
+                range: code_end..comment_start,
+                text: " ".repeat(new_column - new),
+            });
+            done.push(*start);
+        }
+    }
+    edits.sort_by_key(|edit| edit.range.start);
+    Ok(edits)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +218,19 @@ mod tests {
             reindent_with_edits(text, 0..text.len(), &edits, &[]),
             "\t\treturn\n"
         );
+    }
+
+    #[test]
+    fn trailing_comments_are_realigned_like_gofmt() {
+        let text = "\tx := 1   // one\n\tcontinue // two\n";
+        let comments = vec![10..16, 27..33];
+        // `continue` (8 chars) becomes `return` (6): both comments move left by two.
+        let edits = realign_trailing_comments(text, &comments, &[(18, 6)]).unwrap();
+        let spaces: Vec<&str> = edits.iter().map(|edit| edit.text.as_str()).collect();
+        assert_eq!(spaces, vec![" ", " "]);
+        // A block that gofmt did not align is refused rather than guessed at.
+        let unaligned = "\tx := 1 // one\n\tcontinue // two\n";
+        assert!(realign_trailing_comments(unaligned, &[8..14, 25..31], &[(16, 6)]).is_err());
     }
 
     #[test]

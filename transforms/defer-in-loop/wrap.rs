@@ -12,7 +12,8 @@ use tree_sitter::Node;
 use crate::fix::Edit;
 use crate::syntax::flow::{jump_label, jump_target, label_of, list_terminates};
 use crate::syntax::indent::{
-    LocalEdit, indentation_at, line_start, raw_string_ranges, reindent_with_edits, starts_line,
+    LocalEdit, indentation_at, line_start, raw_string_ranges, realign_trailing_comments,
+    reindent_with_edits, starts_line,
 };
 use crate::syntax::names::{expression_list, fresh_name, used_names};
 use crate::syntax::{GoFile, block_statements, descendants, enclosing_function, is_function};
@@ -239,6 +240,32 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, String
             }
         }
     }
+    // gofmt aligns trailing comments of neighbouring lines: a jump rewritten to a longer or
+    // shorter statement moves where its comment, and its neighbours' comments, must stand.
+    let comments: Vec<_> = body_nodes
+        .iter()
+        .filter(|node| node.kind() == "comment")
+        .map(|node| node.byte_range())
+        .collect();
+    let changed: Vec<(usize, usize)> = local_edits
+        .iter()
+        .filter(|edit| !edit.text.contains('\n'))
+        .map(|edit| {
+            let line = line_start(text, edit.range.start);
+            let indent_end = line + indentation_at(text, edit.range.start).len();
+            let line_end = text[edit.range.end..]
+                .find('\n')
+                .map_or(text.len(), |at| edit.range.end + at);
+            let code_end = edit.range.end
+                + text[edit.range.end..line_end]
+                    .find("//")
+                    .unwrap_or(line_end - edit.range.end);
+            let before = text[indent_end..edit.range.start].chars().count();
+            let after = text[edit.range.end..code_end].trim_end().chars().count();
+            (edit.range.start, before + edit.text.chars().count() + after)
+        })
+        .collect();
+    local_edits.extend(realign_trailing_comments(text, &comments, &changed)?);
     local_edits.sort_by_key(|edit| edit.range.start);
 
     // 5. Assemble the new body.
