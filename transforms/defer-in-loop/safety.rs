@@ -61,6 +61,16 @@ fn is_safe(file: &GoFile, for_loop: Node, defer: Node) -> bool {
             return false;
         }
         tracked.insert(name.to_owned());
+        // Values acquired by the same call belong to the same resource (`ctx, cancel :=
+        // context.WithCancel(...)`: cancelling early ends ctx too), errors aside.
+        if declaration.values.len() == 1 {
+            for sibling in &declaration.names {
+                let sibling = &text[sibling.byte_range()];
+                if sibling != "_" && !is_error_name(sibling) {
+                    tracked.insert(sibling.to_owned());
+                }
+            }
+        }
     }
     // …and neither it nor anything derived from it may outlive the iteration.
     let tracked = derived_closure(body, tracked, text);
