@@ -34,6 +34,9 @@ fn is_safe(file: &GoFile, for_loop: Node, defer: Node) -> bool {
         return false;
     };
     let imports = import_names(file.tree.root_node(), text);
+    if releases_lock(call, text) {
+        return false;
+    }
     let Some(operands) = operands(call, function, &imports, text) else {
         return false;
     };
@@ -74,7 +77,23 @@ fn is_safe(file: &GoFile, for_loop: Node, defer: Node) -> bool {
     }
     // …and neither it nor anything derived from it may outlive the iteration.
     let tracked = derived_closure(body, tracked, text);
-    !escapes(body, defer, &tracked, text)
+    let strict: HashSet<String> = operands
+        .iter()
+        .filter(|operand| {
+            ancestors(**operand)
+                .take_while(|node| node.id() != defer.id())
+                .any(|node| node.kind() == "argument_list")
+        })
+        .map(|operand| text[operand.byte_range()].to_owned())
+        .collect();
+    !escapes(&Uses {
+        body,
+        defer,
+        tracked: &tracked,
+        strict: &strict,
+        imports: &imports,
+        text,
+    })
 }
 
 /// The variables the deferred call acts on, or `None` when the call is of a kind that is never
@@ -270,18 +289,40 @@ fn is_method_receiver_use(ident: Node) -> bool {
     false
 }
 
+/// Packages whose functions return new values that do not hold on to their arguments, so a value
+/// passed to them does not travel further (`fmt.Errorf("%s", resp.Status)`).
+const CONSUMING_PACKAGES: &[&str] = &[
+    "fmt", "errors", "strconv", "strings", "log", "slog", "path", "filepath",
+];
+
+/// Where the tracked values are used, and how to judge those uses.
+struct Uses<'a> {
+    body: Node<'a>,
+    defer: Node<'a>,
+    tracked: &'a HashSet<String>,
+    /// Variables whose method results are part of the resource too (`defer os.Remove(f.Name())`).
+    strict: &'a HashSet<String>,
+    imports: &'a HashSet<String>,
+    text: &'a str,
+}
+
 /// Whether any tracked variable can outlive the iteration: returned, sent, appended, stored in a
-/// composite literal, a field, a map or slice element or an outer variable, or captured by a
-/// goroutine or a function literal that is not called on the spot.
-fn escapes(body: Node, defer: Node, tracked: &HashSet<String>, text: &str) -> bool {
+/// composite literal, a field, a map or slice element or an outer variable, handed to a method of
+/// a value from outside the body, or captured by a goroutine or a function literal that is not
+/// called on the spot. A method call on a value (`f.Name()`) yields a new value, so only capture
+/// counts for it, unless the deferred call itself consumes such a method result.
+fn escapes(uses: &Uses) -> bool {
+    let Uses { body, text, .. } = *uses;
     let function = enclosing_function(body);
     for node in descendants(body, |_| false) {
-        if node.kind() != "identifier" || !tracked.contains(&text[node.byte_range()]) {
+        if node.kind() != "identifier" || !uses.tracked.contains(&text[node.byte_range()]) {
             continue;
         }
-        if is_method_receiver_use(node) || is_declared_name(node) {
+        if is_declared_name(node) {
             continue;
         }
+        let via_method =
+            is_method_receiver_use(node) && !uses.strict.contains(&text[node.byte_range()]);
         for ancestor in ancestors(node) {
             if function.is_some_and(|function| ancestor.id() == function.id())
                 || ancestor.id() == body.id()
@@ -289,29 +330,20 @@ fn escapes(body: Node, defer: Node, tracked: &HashSet<String>, text: &str) -> bo
                 break;
             }
             match ancestor.kind() {
-                "return_statement" | "send_statement" | "go_statement" | "literal_value" => {
-                    return true;
-                }
-                "call_expression" if is_append(ancestor, text) => return true,
+                "go_statement" => return true,
                 "func_literal" => {
-                    let called_here = ancestor.parent().is_some_and(|parent| {
-                        parent.kind() == "call_expression"
-                            && parent
-                                .child_by_field_name("function")
-                                .is_some_and(|f| f.id() == ancestor.id())
-                    });
-                    let is_the_deferred_call = ancestors(ancestor)
-                        .nth(1)
-                        .is_some_and(|grand| grand.id() == defer.id());
-                    let deferred = ancestors(ancestor)
-                        .nth(1)
-                        .is_some_and(|grand| grand.kind() == "defer_statement");
-                    if !(called_here
-                        && (is_the_deferred_call || deferred || !in_go_statement(ancestor)))
-                    {
+                    if !is_run_in_iteration(ancestor, uses.defer) {
                         return true;
                     }
                 }
+                _ if via_method => {}
+                "return_statement" | "send_statement" | "literal_value" => return true,
+                "call_expression" if is_append(ancestor, text) => return true,
+                "argument_list" => match argument_destination(ancestor, uses) {
+                    Destination::Consumed => break,
+                    Destination::Outer => return true,
+                    Destination::Unknown => {}
+                },
                 "assignment_statement" => {
                     let in_right = ancestor.child_by_field_name("right").is_some_and(|right| {
                         right.start_byte() <= node.start_byte()
@@ -336,6 +368,68 @@ fn escapes(body: Node, defer: Node, tracked: &HashSet<String>, text: &str) -> bo
         }
     }
     false
+}
+
+/// Whether a function literal runs within the iteration: it is the deferred function of a defer
+/// in the body, or it is called on the spot and not by a `go` statement.
+fn is_run_in_iteration(literal: Node, defer: Node) -> bool {
+    let called_here = literal.parent().is_some_and(|parent| {
+        parent.kind() == "call_expression"
+            && parent
+                .child_by_field_name("function")
+                .is_some_and(|f| f.id() == literal.id())
+    });
+    let deferred = ancestors(literal)
+        .nth(1)
+        .is_some_and(|grand| grand.id() == defer.id() || grand.kind() == "defer_statement");
+    called_here && (deferred || !in_go_statement(literal))
+}
+
+/// What becomes of a value passed as an argument.
+enum Destination {
+    /// A function of a package known not to keep its arguments.
+    Consumed,
+    /// A method of a value declared outside the body: it may keep the argument.
+    Outer,
+    /// Anything else: follow the call's result.
+    Unknown,
+}
+
+fn argument_destination(arguments: Node, uses: &Uses) -> Destination {
+    let text = uses.text;
+    let Some(callee) = arguments
+        .parent()
+        .and_then(|call| call.child_by_field_name("function"))
+    else {
+        return Destination::Unknown;
+    };
+    let Some(root) = method_receiver_root(callee) else {
+        return Destination::Unknown;
+    };
+    let name = &text[root.byte_range()];
+    if uses.imports.contains(name) && is_package_use(root) {
+        return if CONSUMING_PACKAGES.contains(&name) {
+            Destination::Consumed
+        } else {
+            Destination::Unknown
+        };
+    }
+    if find_declaration(name, root, uses.body, text).is_some() {
+        Destination::Unknown
+    } else {
+        Destination::Outer
+    }
+}
+
+/// Whether the deferred call unlocks a mutex: the lock guards state the rest of the function may
+/// still use, whoever handed it out, so releasing it early is never assumed harmless.
+fn releases_lock(call: Node, text: &str) -> bool {
+    descendants_and_self(call).into_iter().any(|node| {
+        node.kind() == "selector_expression"
+            && node
+                .child_by_field_name("field")
+                .is_some_and(|field| matches!(&text[field.byte_range()], "Unlock" | "RUnlock"))
+    })
 }
 
 fn in_go_statement(node: Node) -> bool {
