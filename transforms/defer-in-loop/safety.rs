@@ -331,11 +331,8 @@ fn escapes(uses: &Uses) -> bool {
             }
             match ancestor.kind() {
                 "go_statement" => return true,
-                "func_literal" => {
-                    if !is_run_in_iteration(ancestor, uses.defer) {
-                        return true;
-                    }
-                }
+                "func_literal" if !is_run_in_iteration(ancestor, uses.defer) => return true,
+                "func_literal" => {}
                 _ if via_method => {}
                 "return_statement" | "send_statement" | "literal_value" => return true,
                 "call_expression" if is_append(ancestor, text) => return true,
