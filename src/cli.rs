@@ -91,10 +91,9 @@ fn settings(args: &Args) -> Result<Settings, String> {
     }
     let rules = RULES
         .iter()
-        .enumerate()
-        .filter(|(_, rule)| args.select.is_empty() || args.select.iter().any(|id| id == rule.id))
-        .filter(|(_, rule)| !args.ignore.iter().any(|id| id == rule.id))
-        .map(|(index, _)| index)
+        .copied()
+        .filter(|rule| args.select.is_empty() || args.select.iter().any(|id| id == rule.id))
+        .filter(|rule| !args.ignore.iter().any(|id| id == rule.id))
         .collect();
     let threshold = if args.unsafe_fixes {
         Applicability::Unsafe

@@ -16,10 +16,10 @@ use crate::transforms::{RULES, Rule, RuleContext};
 pub const MAX_PASSES: usize = 32;
 
 /// Which rules run and which fixes get applied.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Settings {
-    /// Indices into `RULES`.
-    pub rules: Vec<usize>,
+    /// The rules to run, in registry order (which breaks ties between fixes).
+    pub rules: Vec<&'static Rule>,
     /// Fixes at or above this applicability are applied; `None` applies nothing.
     pub apply: Option<Applicability>,
 }
@@ -27,13 +27,17 @@ pub struct Settings {
 impl Settings {
     pub fn all_rules(apply: Option<Applicability>) -> Self {
         Settings {
-            rules: (0..RULES.len()).collect(),
+            rules: RULES.to_vec(),
             apply,
         }
     }
 
-    fn selected(&self) -> impl Iterator<Item = (usize, &'static Rule)> + '_ {
-        self.rules.iter().map(|&index| (index, RULES[index]))
+    /// Position of a rule in the run order, which breaks ties between findings and fixes.
+    fn rule_order(&self, id: &str) -> usize {
+        self.rules
+            .iter()
+            .position(|rule| rule.id == id)
+            .unwrap_or(usize::MAX)
     }
 }
 
@@ -138,8 +142,8 @@ impl Linter {
     /// Runs the selected rules on a parsed tree.
     fn lint_tree(&mut self, text: &str, tree: &Tree, settings: &Settings) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for (index, rule) in settings.selected() {
-            let matches = query::run(index, tree, text, &mut self.cursor);
+        for rule in &settings.rules {
+            let matches = query::run(rule, tree, text, &mut self.cursor);
             if matches.is_empty() {
                 continue;
             }
@@ -148,14 +152,19 @@ impl Linter {
             };
             findings.extend((rule.check)(&context, &matches));
         }
-        let rule_order = |finding: &Finding| RULES.iter().position(|rule| rule.id == finding.rule);
-        findings.sort_by_key(|finding| (finding.span.start, rule_order(finding), finding.span.end));
+        findings.sort_by_key(|finding| {
+            (
+                finding.span.start,
+                settings.rule_order(finding.rule),
+                finding.span.end,
+            )
+        });
         findings
     }
 
     /// Whether any selected rule could match `text` at all (the cheap byte prefilter).
     pub fn may_match(text: &str, settings: &Settings) -> bool {
-        settings.selected().any(|(_, rule)| {
+        settings.rules.iter().any(|rule| {
             rule.keywords
                 .iter()
                 .any(|word| query::contains_word(text.as_bytes(), word))
@@ -210,7 +219,7 @@ impl Linter {
                     applied,
                 });
             }
-            let (edit, count, rules) = merge_fixes(&applicable)?;
+            let (edit, count, rules) = merge_fixes(&applicable, settings)?;
             edit.apply(&mut current);
             applied += count;
             let tree = self.parse(&current);
@@ -258,13 +267,15 @@ fn to_text_edit(fix: &Fix, rule: &'static str) -> Result<TextEdit, EngineError> 
 /// sharing one fix) are applied once; a fix that starts at or before the end of the previous one
 /// is left for the next pass. Returns the merged edit, the number of distinct fixes in it, and
 /// the rules they came from.
-fn merge_fixes(findings: &[&Finding]) -> Result<(TextEdit, usize, Vec<&'static str>), EngineError> {
+fn merge_fixes(
+    findings: &[&Finding],
+    settings: &Settings,
+) -> Result<(TextEdit, usize, Vec<&'static str>), EngineError> {
     let mut fixes: Vec<(&Fix, &'static str)> = findings
         .iter()
         .filter_map(|finding| finding.fix.as_ref().map(|fix| (fix, finding.rule)))
         .collect();
-    let rule_order = |rule: &str| RULES.iter().position(|candidate| candidate.id == rule);
-    fixes.sort_by_key(|(fix, rule)| (fix.start(), rule_order(rule)));
+    fixes.sort_by_key(|(fix, rule)| (fix.start(), settings.rule_order(rule)));
 
     let mut merged = TextEdit::default();
     let mut applied: Vec<&Fix> = Vec::new();
@@ -288,4 +299,160 @@ fn merge_fixes(findings: &[&Finding]) -> Result<(TextEdit, usize, Vec<&'static s
         }
     }
     Ok((merged, applied.len(), rules))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::Edit;
+    use crate::transforms::QueryMatch;
+
+    const SOURCE: &str = "package p\n\nfunc f() {\n\tdefer a()\n\tdefer b()\n}\n";
+
+    /// A test rule: one finding per defer, with whatever fix `fix_for` builds.
+    macro_rules! test_rule {
+        ($name:ident, $id:literal, $fix_for:expr) => {
+            static $name: Rule = Rule {
+                id: $id,
+                summary: "test rule",
+                docs: "",
+                query_source: "(defer_statement) @defer",
+                keywords: &["defer"],
+                anchor: "defer_statement",
+                check: |context: &RuleContext, matches: &[QueryMatch]| {
+                    let fix_for: fn(&str, std::ops::Range<usize>) -> Option<Fix> = $fix_for;
+                    matches
+                        .iter()
+                        .filter_map(|found| found.get("defer"))
+                        .map(|defer| Finding {
+                            rule: $id,
+                            span: defer.byte_range(),
+                            message: "test".into(),
+                            fix: fix_for(context.file.text, defer.byte_range()),
+                        })
+                        .collect()
+                },
+                compiled: Rule::NOT_COMPILED,
+            };
+        };
+    }
+
+    fn run(rule: &'static Rule, text: &str) -> Result<Outcome, EngineError> {
+        let settings = Settings {
+            rules: vec![rule],
+            apply: Some(Applicability::Safe),
+        };
+        Linter::default().process(text, &settings)
+    }
+
+    test_rule!(BREAKS_SYNTAX, "breaks-syntax", |_, span| Some(Fix::safe(
+        "break",
+        vec![Edit::replace(span, "defer (")]
+    )));
+    test_rule!(NEVER_CONVERGES, "never-converges", |text, span| {
+        // Adds one defer in front of the first: there is always a first defer to add to.
+        (!text[..span.start].contains("defer"))
+            .then(|| Fix::safe("grow", vec![Edit::insert(span.start, "defer x()\n\t")]))
+    });
+    test_rule!(OVERLAPS, "overlaps", |_, span| Some(Fix::safe(
+        "overlap",
+        vec![
+            Edit::replace(span.start..span.end, "x"),
+            Edit::replace(span.start + 1..span.end, "y")
+        ]
+    )));
+    test_rule!(DELETES_DEFERS, "deletes-defers", |text, span| {
+        // Deletes a defer only when it is followed by another: the second pass deletes nothing more.
+        text[span.end..]
+            .contains("defer")
+            .then(|| Fix::safe("delete", vec![Edit::delete(span)]))
+    });
+    test_rule!(UNSAFE_ONLY, "unsafe-only", |_, span| Some(
+        Fix::unsafe_edits(
+            "rename",
+            vec![Edit::replace(span.start..span.start + 5, "go")]
+        )
+    ));
+
+    #[test]
+    fn a_fix_that_breaks_syntax_is_an_error_not_a_write() {
+        let err = run(&BREAKS_SYNTAX, SOURCE).unwrap_err();
+        assert!(
+            matches!(err, EngineError::FixBrokeSyntax { ref rules, .. } if rules == &["breaks-syntax"]),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn fixes_that_never_converge_are_an_error() {
+        let err = run(&NEVER_CONVERGES, SOURCE).unwrap_err();
+        assert!(matches!(err, EngineError::DidNotConverge { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn overlapping_edits_within_one_fix_are_an_error_not_a_panic() {
+        let err = run(&OVERLAPS, SOURCE).unwrap_err();
+        assert_eq!(err, EngineError::OverlappingEdits { rule: "overlaps" });
+    }
+
+    #[test]
+    fn fixes_apply_until_nothing_more_applies() {
+        let outcome = run(&DELETES_DEFERS, SOURCE).unwrap();
+        assert_eq!(outcome.findings.len(), 2);
+        assert_eq!(
+            outcome.fixed.as_deref(),
+            Some("package p\n\nfunc f() {\n\t\n\tdefer b()\n}\n")
+        );
+        assert_eq!(outcome.remaining, 1);
+    }
+
+    #[test]
+    fn unsafe_fixes_wait_for_the_unsafe_threshold() {
+        let outcome = run(&UNSAFE_ONLY, SOURCE).unwrap();
+        assert!(outcome.fixed.is_none());
+        let settings = Settings {
+            rules: vec![&UNSAFE_ONLY],
+            apply: Some(Applicability::Unsafe),
+        };
+        let outcome = Linter::default().process(SOURCE, &settings).unwrap();
+        assert_eq!(
+            outcome.fixed.as_deref(),
+            Some("package p\n\nfunc f() {\n\tgo a()\n\tgo b()\n}\n")
+        );
+    }
+
+    #[test]
+    fn files_with_syntax_errors_are_never_fixed() {
+        let err = run(&DELETES_DEFERS, "package p\n\nfunc f() {\n\tdefer a(\n}\n").unwrap_err();
+        assert!(matches!(err, EngineError::Syntax { .. }));
+    }
+
+    #[test]
+    fn overlapping_fixes_of_different_findings_wait_for_the_next_pass() {
+        let first = Fix::safe("a", vec![Edit::replace(0..4, "x")]);
+        let second = Fix::safe("b", vec![Edit::replace(2..6, "y")]);
+        let shared = Fix::safe("c", vec![Edit::replace(8..9, "z")]);
+        let findings: Vec<Finding> = [first, second, shared.clone(), shared]
+            .into_iter()
+            .map(|fix| Finding {
+                rule: "r",
+                span: 0..1,
+                message: String::new(),
+                fix: Some(fix),
+            })
+            .collect();
+        let refs: Vec<&Finding> = findings.iter().collect();
+        let settings = Settings {
+            rules: Vec::new(),
+            apply: Some(Applicability::Safe),
+        };
+        let (edit, count, _) = merge_fixes(&refs, &settings).unwrap();
+        let mut text = "0123456789".to_owned();
+        edit.apply(&mut text);
+        assert_eq!(
+            (text.as_str(), count),
+            ("x4567z9", 2),
+            "the overlapping fix waits; the shared one applies once"
+        );
+    }
 }

@@ -1,11 +1,11 @@
 //! Compiling rule queries once and running them on candidate nodes only.
 
-use std::sync::OnceLock;
-
 use tree_sitter::{Query, QueryCursor, StreamingIterator, Tree};
 
 use crate::syntax::language;
-use crate::transforms::{QueryMatch, RULES, Rule};
+#[cfg(test)]
+use crate::transforms::RULES;
+use crate::transforms::{QueryMatch, Rule};
 
 /// A rule's compiled query, with capture names leaked to `'static` once (queries live forever).
 pub struct CompiledQuery {
@@ -15,7 +15,7 @@ pub struct CompiledQuery {
 
 /// Compiles one query; an error names the rule and the position in the query.
 pub fn compile(rule: &Rule) -> Result<CompiledQuery, String> {
-    let query = Query::new(&language(), rule.query)
+    let query = Query::new(&language(), rule.query_source)
         .map_err(|err| format!("query of rule {} does not compile: {err}", rule.id))?;
     for pattern in 0..query.pattern_count() {
         if !query.general_predicates(pattern).is_empty() {
@@ -34,19 +34,6 @@ pub fn compile(rule: &Rule) -> Result<CompiledQuery, String> {
         query,
         capture_names,
     })
-}
-
-/// Every registered rule's query, compiled on first use.
-pub fn compiled(rule_index: usize) -> &'static CompiledQuery {
-    static COMPILED: OnceLock<Vec<CompiledQuery>> = OnceLock::new();
-    let all = COMPILED.get_or_init(|| {
-        RULES
-            .iter()
-            // The queries are part of this binary and a unit test compiles each one.
-            .map(|rule| compile(rule).unwrap_or_else(|err| panic!("{err}")))
-            .collect()
-    });
-    &all[rule_index]
 }
 
 /// Whether `word` occurs in `bytes` as a whole Go word (not part of a longer identifier).
@@ -68,13 +55,12 @@ pub fn word_offsets<'a>(bytes: &'a [u8], word: &'a str) -> impl Iterator<Item = 
 /// Runs a rule's query (whose root pattern must capture the anchor) on the anchor nodes around each keyword occurrence (deduplicated), and
 /// copies the matches out of tree-sitter's streaming iterator.
 pub fn run<'t>(
-    rule_index: usize,
+    rule: &Rule,
     tree: &'t Tree,
     text: &str,
     cursor: &mut QueryCursor,
 ) -> Vec<QueryMatch<'t>> {
-    let rule = RULES[rule_index];
-    let compiled = compiled(rule_index);
+    let compiled = rule.query();
     let root = tree.root_node();
     let mut anchors = Vec::new();
     for keyword in rule.keywords {

@@ -4,9 +4,12 @@
 //! tree-sitter query, its Rust module and its fixtures. Adding a rule adds its folder, its module
 //! line and its line in `RULES`.
 
+use std::sync::OnceLock;
+
 use tree_sitter::Node;
 
 use crate::fix::Finding;
+use crate::query::{self, CompiledQuery};
 use crate::syntax::GoFile;
 
 #[path = "../transforms/defer-in-loop/mod.rs"]
@@ -21,7 +24,7 @@ pub struct Rule {
     /// The rule's README: What it does / Why is this bad? / Example / Fix safety.
     pub docs: &'static str,
     /// The tree-sitter query that finds candidates.
-    pub query: &'static str,
+    pub query_source: &'static str,
     /// A file is parsed for this rule only when one of these words occurs in its bytes.
     pub keywords: &'static [&'static str],
     /// The node kind the query is run on: the engine walks up from each keyword occurrence to the
@@ -29,6 +32,20 @@ pub struct Rule {
     pub anchor: &'static str,
     /// Turns the query's matches into findings. Pure: no I/O.
     pub check: fn(&RuleContext, &[QueryMatch]) -> Vec<Finding>,
+    /// The compiled query, filled on first use (`Rule::NOT_COMPILED` in a definition).
+    pub compiled: OnceLock<CompiledQuery>,
+}
+
+impl Rule {
+    /// For rule definitions: the query is compiled on first use.
+    pub const NOT_COMPILED: OnceLock<CompiledQuery> = OnceLock::new();
+
+    /// The rule's compiled query. Queries are part of this binary and a unit test compiles every
+    /// one of them, so failing here is a build bug, not something user input can cause.
+    pub fn query(&self) -> &CompiledQuery {
+        self.compiled
+            .get_or_init(|| query::compile(self).unwrap_or_else(|err| panic!("{err}")))
+    }
 }
 
 /// What a rule's `check` gets besides its matches.

@@ -75,11 +75,8 @@ pub fn fixtures() -> Vec<Fixture> {
     all
 }
 
-pub fn rule_index(rule: &str) -> usize {
-    RULES
-        .iter()
-        .position(|candidate| candidate.id == rule)
-        .unwrap_or_else(|| panic!("unknown rule {rule}"))
+pub fn rule(id: &str) -> &'static deferfix::transforms::Rule {
+    deferfix::transforms::find(id).unwrap_or_else(|| panic!("unknown rule {id}"))
 }
 
 /// Runs one rule over `text` with fixes at `apply` (after normalising CRLF as the CLI does).
@@ -87,7 +84,7 @@ pub fn run_rule(rule: &str, text: &str, apply: Option<Applicability>) -> Outcome
     let source =
         deferfix::source::SourceText::decode(text.as_bytes().to_vec()).expect("fixtures are UTF-8");
     let settings = Settings {
-        rules: vec![rule_index(rule)],
+        rules: vec![self::rule(rule)],
         apply,
     };
     Linter::default()

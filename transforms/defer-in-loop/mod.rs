@@ -17,10 +17,11 @@ pub static RULE: Rule = Rule {
     id: "defer-in-loop",
     summary: "defer in a loop runs when the function returns, not at the end of each iteration",
     docs: include_str!("README.md"),
-    query: include_str!("query.scm"),
+    query_source: include_str!("query.scm"),
     keywords: &["defer"],
     anchor: "defer_statement",
     check,
+    compiled: Rule::NOT_COMPILED,
 };
 
 /// The innermost `for` statement a defer belongs to, unless a function boundary comes first.
