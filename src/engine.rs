@@ -332,7 +332,7 @@ mod tests {
                         })
                         .collect()
                 },
-                compiled: Rule::NOT_COMPILED,
+                compiled: std::sync::OnceLock::new(),
             };
         };
     }

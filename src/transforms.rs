@@ -32,14 +32,11 @@ pub struct Rule {
     pub anchor: &'static str,
     /// Turns the query's matches into findings. Pure: no I/O.
     pub check: fn(&RuleContext, &[QueryMatch]) -> Vec<Finding>,
-    /// The compiled query, filled on first use (`Rule::NOT_COMPILED` in a definition).
+    /// The compiled query, filled on first use (`OnceLock::new()` in a definition).
     pub compiled: OnceLock<CompiledQuery>,
 }
 
 impl Rule {
-    /// For rule definitions: the query is compiled on first use.
-    pub const NOT_COMPILED: OnceLock<CompiledQuery> = OnceLock::new();
-
     /// The rule's compiled query. Queries are part of this binary and a unit test compiles every
     /// one of them, so failing here is a build bug, not something user input can cause.
     pub fn query(&self) -> &CompiledQuery {

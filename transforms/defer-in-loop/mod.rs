@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
     keywords: &["defer"],
     anchor: "defer_statement",
     check,
-    compiled: Rule::NOT_COMPILED,
+    compiled: std::sync::OnceLock::new(),
 };
 
 /// The innermost `for` statement a defer belongs to, unless a function boundary comes first.
