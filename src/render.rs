@@ -17,6 +17,8 @@ pub fn display_path(path: &Path) -> String {
 /// A unified diff that `git apply` accepts from the directory the paths are relative to.
 pub fn unified_diff(path: &Path, old: &str, new: &str) -> String {
     let shown = display_path(path);
+    // git's a/ and b/ prefixes; an absolute path keeps its single leading slash.
+    let shown = shown.strip_prefix('/').unwrap_or(&shown);
     let diff = TextDiff::from_lines(old, new);
     diff.unified_diff()
         .context_radius(3)
@@ -75,7 +77,7 @@ impl Totals {
 
     /// One line: files scanned, findings per rule, fixes available or applied, fixes held back.
     pub fn summary(&self, wrote: bool, unsafe_enabled: bool) -> String {
-        let mut line = format!("deferfix: {} files scanned", self.files_scanned);
+        let mut line = format!("deferfix: {} scanned", plural(self.files_scanned, "file"));
         if self.files_skipped_generated > 0 {
             let _ = write!(
                 line,
@@ -88,7 +90,7 @@ impl Totals {
             .iter()
             .map(|(rule, count)| format!("{rule}: {count}"))
             .collect();
-        let _ = write!(line, ", {} findings", self.findings());
+        let _ = write!(line, ", {}", plural(self.findings(), "finding"));
         if !per_rule.is_empty() {
             let _ = write!(line, " ({})", per_rule.join(", "));
         }
@@ -100,8 +102,9 @@ impl Totals {
         if wrote {
             let _ = write!(
                 line,
-                ", {} fixed in {} files",
-                self.findings_fixed, self.files_changed
+                ", {} fixed in {}",
+                self.findings_fixed,
+                plural(self.files_changed, "file")
             );
         } else {
             let _ = write!(line, ", {available} fixable");
@@ -113,8 +116,21 @@ impl Totals {
             let _ = write!(line, ", {} without a fix", self.without_fix);
         }
         if self.files_with_errors > 0 {
-            let _ = write!(line, ", {} files with errors", self.files_with_errors);
+            let _ = write!(
+                line,
+                ", {} with errors",
+                plural(self.files_with_errors, "file")
+            );
         }
         line
+    }
+}
+
+/// `1 file`, `2 files`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("{count} {noun}")
+    } else {
+        format!("{count} {noun}s")
     }
 }

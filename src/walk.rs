@@ -74,8 +74,16 @@ pub fn collect(arguments: &[String], threads: usize) -> (Vec<Candidate>, Vec<Wal
     (files, errors)
 }
 
-/// `./a/b.go` → `a/b.go`, so printed paths are the ones `git apply` expects from the root.
+/// `./a/b.go` → `a/b.go`, and an absolute path inside the working directory → relative, so
+/// printed paths are the ones `git apply` expects from where deferfix ran.
 fn clean(path: &Path) -> PathBuf {
+    if path.is_absolute()
+        && let Ok(cwd) = std::env::current_dir()
+        && let Ok(relative) = path.strip_prefix(&cwd)
+        && !relative.as_os_str().is_empty()
+    {
+        return relative.to_path_buf();
+    }
     let mut cleaned: PathBuf = path
         .components()
         .filter(|part| *part != std::path::Component::CurDir)

@@ -83,7 +83,7 @@ fn dry_run_prints_a_diff_changes_nothing_and_exits_1() {
     assert_eq!(read(dir.path(), "a.go"), LEAKY.as_bytes());
     let summary = stderr(&output);
     assert!(
-        summary.contains("2 files scanned, 1 findings (defer-in-loop: 1), 1 fixable"),
+        summary.contains("2 files scanned, 1 finding (defer-in-loop: 1), 1 fixable"),
         "{summary}"
     );
 }

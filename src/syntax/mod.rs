@@ -99,6 +99,16 @@ pub fn descendants<'t>(node: Node<'t>, prune: impl Fn(Node<'t>) -> bool) -> Vec<
     }
 }
 
+/// `node` and every descendant of it, in source order, not descending into function literals
+/// other than `node` itself.
+pub fn descendants_and_self(node: Node) -> Vec<Node> {
+    let mut all = vec![node];
+    all.extend(descendants(node, |child| {
+        is_function(child) && child.id() != node.id()
+    }));
+    all
+}
+
 /// The statements of a `block` (tree-sitter-go wraps them in a `statement_list`, absent when empty).
 pub fn block_statements(block: Node) -> Vec<Node> {
     let mut cursor = block.walk();

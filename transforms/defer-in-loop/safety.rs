@@ -11,7 +11,9 @@ use crate::fix::Applicability;
 use crate::syntax::names::{
     Declaration, expression_list, find_declaration, import_names, root_identifier,
 };
-use crate::syntax::{GoFile, ancestors, descendants, enclosing_function, is_function};
+use crate::syntax::{
+    GoFile, ancestors, descendants, descendants_and_self, enclosing_function, is_function,
+};
 
 /// Identifiers that name no variable.
 const PREDECLARED: &[&str] = &["nil", "true", "false", "iota", "_"];
@@ -77,20 +79,10 @@ fn is_safe(file: &GoFile, for_loop: Node, defer: Node) -> bool {
     }
     // …and neither it nor anything derived from it may outlive the iteration.
     let tracked = derived_closure(body, tracked, text);
-    let strict: HashSet<String> = operands
-        .iter()
-        .filter(|operand| {
-            ancestors(**operand)
-                .take_while(|node| node.id() != defer.id())
-                .any(|node| node.kind() == "argument_list")
-        })
-        .map(|operand| text[operand.byte_range()].to_owned())
-        .collect();
     !escapes(&Uses {
         body,
         defer,
         tracked: &tracked,
-        strict: &strict,
         imports: &imports,
         text,
     })
@@ -219,7 +211,13 @@ fn derived_closure(body: Node, mut tracked: HashSet<String>, text: &str) -> Hash
     declarations.extend(
         nodes
             .iter()
-            .filter(|node| node.kind() == "assignment_statement")
+            .filter(|node| {
+                // `total += n` computes a number or string: only `=` hands the value on.
+                node.kind() == "assignment_statement"
+                    && node
+                        .child_by_field_name("operator")
+                        .is_some_and(|op| &text[op.byte_range()] == "=")
+            })
             .filter_map(|node| {
                 Some(Declaration {
                     statement: *node,
@@ -235,7 +233,7 @@ fn derived_closure(body: Node, mut tracked: HashSet<String>, text: &str) -> Hash
                 descendants_and_self(*value).into_iter().any(|node| {
                     node.kind() == "identifier"
                         && tracked.contains(&text[node.byte_range()])
-                        && !is_method_receiver_use(node)
+                        && !consumed_within(node, *value, text)
                 })
             });
             if uses_tracked {
@@ -257,38 +255,6 @@ fn is_error_name(name: &str) -> bool {
     name == "err" || name.ends_with("Err") || name.ends_with("Error")
 }
 
-fn descendants_and_self(node: Node) -> Vec<Node> {
-    let mut all = vec![node];
-    all.extend(descendants(node, is_function));
-    all
-}
-
-/// `x` in `x.M(...)` or `x.a.M(...)`: a use that yields the method's result, not `x` itself.
-fn is_method_receiver_use(ident: Node) -> bool {
-    let mut node = ident;
-    while let Some(parent) = node.parent() {
-        match parent.kind() {
-            "selector_expression"
-                if parent
-                    .child_by_field_name("operand")
-                    .is_some_and(|o| o.id() == node.id()) =>
-            {
-                if let Some(call) = parent.parent()
-                    && call.kind() == "call_expression"
-                    && call
-                        .child_by_field_name("function")
-                        .is_some_and(|f| f.id() == parent.id())
-                {
-                    return true;
-                }
-                node = parent;
-            }
-            _ => return false,
-        }
-    }
-    false
-}
-
 /// Packages whose functions return new values that do not hold on to their arguments, so a value
 /// passed to them does not travel further (`fmt.Errorf("%s", resp.Status)`).
 const CONSUMING_PACKAGES: &[&str] = &[
@@ -300,8 +266,6 @@ struct Uses<'a> {
     body: Node<'a>,
     defer: Node<'a>,
     tracked: &'a HashSet<String>,
-    /// Variables whose method results are part of the resource too (`defer os.Remove(f.Name())`).
-    strict: &'a HashSet<String>,
     imports: &'a HashSet<String>,
     text: &'a str,
 }
@@ -309,8 +273,9 @@ struct Uses<'a> {
 /// Whether any tracked variable can outlive the iteration: returned, sent, appended, stored in a
 /// composite literal, a field, a map or slice element or an outer variable, handed to a method of
 /// a value from outside the body, or captured by a goroutine or a function literal that is not
-/// called on the spot. A method call on a value (`f.Name()`) yields a new value, so only capture
-/// counts for it, unless the deferred call itself consumes such a method result.
+/// called on the spot. Without types, whatever a method returns (`t.Query()`) may reference the
+/// value, so it is followed like the value itself; numbers, strings and booleans computed from it
+/// (`n > 0`, `total += n`, `len(b)`, `b[:n]`) are not.
 fn escapes(uses: &Uses) -> bool {
     let Uses { body, text, .. } = *uses;
     let function = enclosing_function(body);
@@ -321,8 +286,6 @@ fn escapes(uses: &Uses) -> bool {
         if is_declared_name(node) {
             continue;
         }
-        let via_method =
-            is_method_receiver_use(node) && !uses.strict.contains(&text[node.byte_range()]);
         for ancestor in ancestors(node) {
             if function.is_some_and(|function| ancestor.id() == function.id())
                 || ancestor.id() == body.id()
@@ -333,7 +296,7 @@ fn escapes(uses: &Uses) -> bool {
                 "go_statement" => return true,
                 "func_literal" if !is_run_in_iteration(ancestor, uses.defer) => return true,
                 "func_literal" => {}
-                _ if via_method => {}
+                _ if consumes(ancestor, node, text) => break,
                 "return_statement" | "send_statement" | "literal_value" => return true,
                 "call_expression" if is_append(ancestor, text) => return true,
                 "argument_list" => match argument_destination(ancestor, uses) {
@@ -365,6 +328,41 @@ fn escapes(uses: &Uses) -> bool {
         }
     }
     false
+}
+
+/// Whether `parent` turns the use of a value below it (`child` or an ancestor of it) into a value
+/// that cannot reference it: an arithmetic, comparison or logical operation, an index or slice
+/// bound, `len`/`cap`, or the right side of an operator assignment (`+=`).
+fn consumes(parent: Node, child: Node, text: &str) -> bool {
+    let within = |field: &str| {
+        parent.child_by_field_name(field).is_some_and(|part| {
+            part.start_byte() <= child.start_byte() && child.end_byte() <= part.end_byte()
+        })
+    };
+    match parent.kind() {
+        "binary_expression" => true,
+        "unary_expression" => parent
+            .child_by_field_name("operator")
+            .is_some_and(|op| matches!(&text[op.byte_range()], "!" | "-" | "+" | "^")),
+        "index_expression" => within("index"),
+        "slice_expression" => !within("operand"),
+        "call_expression" => parent
+            .child_by_field_name("function")
+            .is_some_and(|function| matches!(&text[function.byte_range()], "len" | "cap")),
+        "assignment_statement" => parent
+            .child_by_field_name("operator")
+            .is_some_and(|op| &text[op.byte_range()] != "="),
+        _ => false,
+    }
+}
+
+/// Whether the use `node` turns into a value that cannot reference it before reaching `value`.
+fn consumed_within(node: Node, value: Node, text: &str) -> bool {
+    ancestors(node)
+        .take_while(|ancestor| {
+            ancestor.id() != value.parent().map_or(value.id(), |parent| parent.id())
+        })
+        .any(|ancestor| consumes(ancestor, node, text))
 }
 
 /// Whether a function literal runs within the iteration: it is the deferred function of a defer
@@ -421,7 +419,7 @@ fn argument_destination(arguments: Node, uses: &Uses) -> Destination {
 /// Whether the deferred call unlocks a mutex: the lock guards state the rest of the function may
 /// still use, whoever handed it out, so releasing it early is never assumed harmless.
 fn releases_lock(call: Node, text: &str) -> bool {
-    descendants_and_self(call).into_iter().any(|node| {
+    descendants(call, |_| false).into_iter().any(|node| {
         node.kind() == "selector_expression"
             && node
                 .child_by_field_name("field")

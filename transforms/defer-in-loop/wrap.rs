@@ -15,8 +15,10 @@ use crate::syntax::indent::{
     LocalEdit, indentation_at, line_start, raw_string_ranges, realign_trailing_comments,
     reindent_with_edits, starts_line,
 };
-use crate::syntax::names::{expression_list, fresh_name, used_names};
-use crate::syntax::{GoFile, block_statements, descendants, enclosing_function, is_function};
+use crate::syntax::names::{Declaration, expression_list, fresh_name, used_names};
+use crate::syntax::{
+    GoFile, block_statements, descendants, descendants_and_self, enclosing_function, is_function,
+};
 
 /// A way out of the loop body other than finishing the iteration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +140,11 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, String
     // 2. The enclosing function's results, and fresh names for what the closure reports.
     let results = result_params(function, text)?;
     let needs_values = exits.contains(&Exit::Return) && !results.is_empty();
+    if needs_values && let Some(name) = shadowed_result_type_name(function, text) {
+        return Err(format!(
+            "the result types name `{name}`, which the function redeclares"
+        ));
+    }
     let mut taken = used_names(function, text);
     let control = match exits.as_slice() {
         [] => None,
@@ -537,4 +544,35 @@ fn zero_literal(type_text: &str) -> Option<&'static str> {
         other if nil_kinds.iter().any(|prefix| other.starts_with(prefix)) => Some("nil"),
         _ => None,
     }
+}
+
+/// A package or type name used in the function's result types that the function itself declares
+/// as a parameter or variable: restating the types inside the body would then name the variable.
+fn shadowed_result_type_name<'a>(function: Node, text: &'a str) -> Option<&'a str> {
+    let result = function.child_by_field_name("result")?;
+    let type_names: HashSet<&str> = descendants_and_self(result)
+        .into_iter()
+        .filter(|node| matches!(node.kind(), "package_identifier" | "type_identifier"))
+        .map(|node| &text[node.byte_range()])
+        .collect();
+    let nodes = descendants(function, |_| false);
+    let parameters = nodes
+        .iter()
+        .filter(|node| {
+            node.kind() == "parameter_declaration"
+                || node.kind() == "variadic_parameter_declaration"
+        })
+        .flat_map(|node| {
+            let mut cursor = node.walk();
+            node.children_by_field_name("name", &mut cursor)
+                .collect::<Vec<_>>()
+        });
+    let variables = nodes
+        .iter()
+        .filter_map(|node| Declaration::of(*node, text))
+        .flat_map(|declaration| declaration.names);
+    parameters
+        .chain(variables)
+        .map(|name| &text[name.byte_range()])
+        .find(|name| type_names.contains(name))
 }
