@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Times a deferfix dry run over the Go standard library next to `ast-grep scan` with an equivalent
+# rule, and measures deferfix's peak memory.
+#
+# The corpus is a copy of $(go env GOROOT)/src without its `testdata` directories (deliberately
+# broken Go) and without the directories deferfix never visits (`vendor`, `_*`, `.*`), so both
+# tools look at the same files. deferfix still reads the generated files it skips.
+#
+# Usage: bench/bench.sh              (from anywhere; builds target/release/deferfix first)
+# Env:   RUNS=3        timed runs per tool (after one warmup run)
+#        GO=go         go command whose GOROOT/src is the corpus
+#        BENCH_OUT=... where hyperfine's JSON goes (default target/bench)
+# Installs what is missing: hyperfine and GNU time with apt-get, ast-grep (PyPI `ast-grep-cli`)
+# into a venv under ${XDG_CACHE_HOME:-$HOME/.cache}/deferfix-bench.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUNS=${RUNS:-3}
+GO=${GO:-go}
+OUT=${BENCH_OUT:-$ROOT/target/bench}
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/deferfix-bench
+DEFERFIX=$ROOT/target/release/deferfix
+# Targets: deferfix takes at most this share of ast-grep's time, and stays under this much memory.
+MAX_RATIO=0.35
+MAX_RSS_MB=300
+
+apt_install() { # packages...
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo -n)
+    echo "bench: installing $* with apt-get" >&2
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v hyperfine >/dev/null || apt_install hyperfine
+[ -x /usr/bin/time ] || apt_install time
+command -v python3 >/dev/null || { echo "bench: python3 is needed" >&2; exit 2; }
+
+# `sg` is also shadow-utils' "switch group": accept only a binary that says it is ast-grep.
+AST_GREP=
+for candidate in ast-grep sg; do
+    path=$(command -v "$candidate" || true)
+    if [ -n "$path" ] && "$path" --version 2>/dev/null | grep -qi '^ast-grep'; then
+        AST_GREP=$path
+        break
+    fi
+done
+if [ -z "$AST_GREP" ]; then
+    if [ ! -x "$CACHE/venv/bin/ast-grep" ]; then
+        echo "bench: installing ast-grep-cli into $CACHE/venv" >&2
+        python3 -m venv "$CACHE/venv"
+        "$CACHE/venv/bin/pip" install -q ast-grep-cli
+    fi
+    AST_GREP=$CACHE/venv/bin/ast-grep
+fi
+
+echo "== cargo build --release" >&2
+cargo build --release --quiet
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/deferfix-bench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+GOROOT_SRC=$("$GO" env GOROOT)/src
+CORPUS=$TMP/src
+cp -a "$GOROOT_SRC" "$CORPUS"
+find "$CORPUS" -mindepth 1 -type d \( -name testdata -o -name vendor -o -name '_*' -o -name '.*' \) \
+    -prune -exec rm -rf {} +
+FILES=$(find "$CORPUS" -type f -name '*.go' | wc -l)
+BYTES=$(find "$CORPUS" -type f -name '*.go' -printf '%s\n' | awk '{ s += $1 } END { print s }')
+
+# The rule: a defer statement whose nearest enclosing loop comes before any function boundary.
+RULE=$TMP/defer-in-loop.yml
+cat >"$RULE" <<'EOF'
+id: defer-in-loop
+language: go
+severity: warning
+message: defer in a loop runs when the function returns, not at the end of each iteration
+rule:
+  kind: defer_statement
+  inside:
+    kind: for_statement
+    stopBy:
+      any:
+        - kind: func_literal
+        - kind: function_declaration
+        - kind: method_declaration
+EOF
+
+# deferfix exits 1 on findings and 2 when a file does not parse (newer Go syntax than
+# tree-sitter-go knows); anything else is a crash.
+set +e
+"$DEFERFIX" --check "$CORPUS" >"$TMP/check.out" 2>"$TMP/check.err"
+rc=$?
+set -e
+if [ $rc -gt 2 ]; then
+    cat "$TMP/check.err" >&2
+    echo "bench: deferfix --check exited $rc" >&2
+    exit 1
+fi
+sed "s|$CORPUS/|src/|" "$TMP/check.err"
+DEFERFIX_COUNT=$(grep -c . "$TMP/check.out" || true)
+AST_GREP_COUNT=$("$AST_GREP" scan --rule "$RULE" --json=stream "$CORPUS" | grep -c . || true)
+echo "findings: deferfix --check $DEFERFIX_COUNT, ast-grep $AST_GREP_COUNT" \
+    "(ast-grep also reads the generated files deferfix skips)"
+if ! python3 -c 'import sys; a, b = map(int, sys.argv[1:]); sys.exit(abs(a - b) > max(5, 0.1 * max(a, b)))' \
+    "$DEFERFIX_COUNT" "$AST_GREP_COUNT"; then
+    echo "bench: the ast-grep rule and deferfix disagree too much to compare their times" >&2
+    exit 1
+fi
+
+mkdir -p "$OUT"
+JSON=$OUT/hyperfine.json
+# ast-grep with --json=stream: its cheapest output (the default rich report is slower still).
+hyperfine --warmup 1 --runs "$RUNS" --ignore-failure --shell=none --style basic \
+    --export-json "$JSON" \
+    --command-name deferfix "$DEFERFIX $CORPUS" \
+    --command-name ast-grep "$AST_GREP scan --rule $RULE --json=stream $CORPUS" >&2
+
+/usr/bin/time -v -o "$TMP/rss.txt" "$DEFERFIX" "$CORPUS" >/dev/null 2>&1 || true
+RSS_KB=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$TMP/rss.txt")
+[ -n "$RSS_KB" ] || { cat "$TMP/rss.txt" >&2; echo "bench: no RSS measured" >&2; exit 1; }
+
+python3 - "$JSON" "$FILES" "$BYTES" "$RSS_KB" "$MAX_RATIO" "$MAX_RSS_MB" <<'EOF'
+import json, sys
+
+path, files, size, rss_kb, max_ratio, max_rss = sys.argv[1:]
+files, size, rss_mb = int(files), int(size) / 1e6, int(rss_kb) / 1024
+max_ratio, max_rss = float(max_ratio), float(max_rss)
+results = {r["command"]: r for r in json.load(open(path))["results"]}
+ours, theirs = results["deferfix"], results["ast-grep"]
+ratio = ours["mean"] / theirs["mean"]
+met = lambda ok: "met" if ok else "MISSED"
+print(f"files:            {files} .go files, {size:.1f} MB")
+print(f"deferfix mean:    {ours['mean']:.3f} s (± {ours['stddev'] or 0:.3f}, {len(ours['times'])} runs)")
+print(f"ast-grep mean:    {theirs['mean']:.3f} s (± {theirs['stddev'] or 0:.3f}, {len(theirs['times'])} runs)")
+print(f"ratio:            {ratio:.3f} deferfix/ast-grep (target <= {max_ratio}: {met(ratio <= max_ratio)})")
+print(f"throughput:       {files / ours['mean']:.0f} files/s, {size / ours['mean']:.1f} MB/s")
+print(f"peak RSS:         {rss_mb:.1f} MB (target < {max_rss:.0f} MB: {met(rss_mb < max_rss)})")
+sys.exit(0 if ratio <= max_ratio and rss_mb < max_rss else 1)
+EOF
