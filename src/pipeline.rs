@@ -75,7 +75,9 @@ pub fn process_bytes(
     match linter.process(&source.text, settings) {
         Ok(outcome) => FileReport {
             path: path.to_owned(),
-            source: Some(source),
+            // Only files with findings need their text again (positions, diffs, writes): the
+            // rest are dropped here so memory stays flat over large trees.
+            source: (!outcome.findings.is_empty()).then_some(source),
             outcome: Some(outcome),
             error: None,
             skipped_generated: false,
