@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::engine::{Linter, Settings};
 use crate::fix::Applicability;
+use crate::goversion::{GoVersion, ModuleVersions};
 use crate::pipeline::{FileReport, process_bytes, process_path};
 use crate::render::{Totals, check_lines, display_path, unified_diff};
 use crate::transforms::{self, RULES};
@@ -63,9 +64,18 @@ pub struct Args {
     #[arg(long)]
     pub include_generated: bool,
 
+    /// Go language version to assume for every file instead of each module's go.mod `go` line
+    /// (e.g. 1.21); a `//go:build go1.N` line in a file still raises it.
+    #[arg(long, value_name = "1.N", value_parser = parse_go_version)]
+    pub go_version: Option<GoVersion>,
+
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
+}
+
+fn parse_go_version(text: &str) -> Result<GoVersion, String> {
+    GoVersion::parse(text).ok_or_else(|| format!("not a Go version: {text:?} (expected e.g. 1.21)"))
 }
 
 /// Exit codes: 0 nothing found, 1 findings (or unfixed findings after -w), 2 errors.
@@ -139,14 +149,19 @@ pub fn run(args: &Args) -> Result<u8, String> {
         .map_err(|err| format!("cannot start worker threads: {err}"))?;
 
     let (candidates, walk_errors) = walk::collect(&args.paths, threads);
+    let versions = ModuleVersions::default();
     let reports: Vec<FileReport> = pool.install(|| {
         candidates
             .par_iter()
             .map_init(Linter::default, |linter, candidate| {
+                let go_version = args
+                    .go_version
+                    .or_else(|| versions.for_file(&candidate.path));
                 process_path(
                     &candidate.path,
                     candidate.explicit,
                     args.include_generated,
+                    go_version,
                     linter,
                     &settings,
                 )
@@ -160,6 +175,15 @@ pub fn run(args: &Args) -> Result<u8, String> {
     let mut had_error = false;
     for error in &walk_errors {
         eprintln!("{}: {}", display_path(&error.path), error.message);
+        had_error = true;
+    }
+    for error in versions.errors() {
+        eprintln!(
+            "{}:{}: {}",
+            display_path(&error.path),
+            error.line,
+            error.message
+        );
         had_error = true;
     }
     for report in &reports {
@@ -239,11 +263,16 @@ fn run_stdin(args: &Args, settings: &Settings) -> Result<u8, String> {
         .map_err(|err| format!("cannot read standard input: {err}"))?;
     let original = bytes.clone();
     let mut linter = Linter::default();
+    // Standard input belongs to the module of the working directory.
+    let go_version = args
+        .go_version
+        .or_else(|| ModuleVersions::default().for_file(Path::new("./<stdin>")));
     let report = process_bytes(
         Path::new("<stdin>"),
         bytes,
         true,
         true,
+        go_version,
         &mut linter,
         settings,
     );

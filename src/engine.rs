@@ -7,6 +7,7 @@ use ra_ap_text_edit::{TextEdit, TextRange, TextSize};
 use tree_sitter::{Parser, QueryCursor, Tree};
 
 use crate::fix::{Applicability, Finding, Fix};
+use crate::goversion::GoVersion;
 use crate::query;
 use crate::source::LineIndex;
 use crate::syntax::{GoFile, first_syntax_error, new_parser};
@@ -140,15 +141,22 @@ impl Linter {
     }
 
     /// Runs the selected rules on a parsed tree.
-    fn lint_tree(&mut self, text: &str, tree: &Tree, settings: &Settings) -> Vec<Finding> {
+    fn lint_tree(
+        &mut self,
+        text: &str,
+        tree: &Tree,
+        settings: &Settings,
+        go_version: Option<GoVersion>,
+    ) -> Vec<Finding> {
         let mut findings = Vec::new();
-        for rule in &settings.rules {
+        for rule in Self::candidate_rules(text, settings, go_version) {
             let matches = query::run(rule, tree, text, &mut self.cursor);
             if matches.is_empty() {
                 continue;
             }
             let context = RuleContext {
                 file: GoFile { text, tree },
+                module_go_version: go_version,
             };
             findings.extend((rule.check)(&context, &matches));
         }
@@ -162,18 +170,34 @@ impl Linter {
         findings
     }
 
-    /// Whether any selected rule could match `text` at all (the cheap byte prefilter).
-    pub fn may_match(text: &str, settings: &Settings) -> bool {
-        settings.rules.iter().any(|rule| {
-            rule.keywords
-                .iter()
-                .any(|word| query::contains_word(text.as_bytes(), word))
-        })
+    /// The selected rules that could match `text` at all: the Go version allows them and one of
+    /// their keywords occurs in the bytes (the cheap prefilter before parsing).
+    fn candidate_rules<'s>(
+        text: &str,
+        settings: &'s Settings,
+        go_version: Option<GoVersion>,
+    ) -> Vec<&'s Rule> {
+        settings
+            .rules
+            .iter()
+            .copied()
+            .filter(|rule| (rule.applies_to)(go_version))
+            .filter(|rule| {
+                rule.keywords
+                    .iter()
+                    .any(|word| query::contains_word(text.as_bytes(), word))
+            })
+            .collect()
     }
 
-    /// Lints `text`, and applies fixes at `settings.apply` until none is left (or the cap).
-    pub fn process(&mut self, text: &str, settings: &Settings) -> Result<Outcome, EngineError> {
-        if !Self::may_match(text, settings) {
+    /// `go_version` is the file's module Go version (see [`crate::goversion`]).
+    pub fn process(
+        &mut self,
+        text: &str,
+        settings: &Settings,
+        go_version: Option<GoVersion>,
+    ) -> Result<Outcome, EngineError> {
+        if Self::candidate_rules(text, settings, go_version).is_empty() {
             return Ok(Outcome {
                 findings: Vec::new(),
                 fixed: None,
@@ -185,7 +209,7 @@ impl Linter {
         if let Some(offset) = first_syntax_error(&tree) {
             return Err(EngineError::Syntax { offset });
         }
-        let findings = self.lint_tree(text, &tree, settings);
+        let findings = self.lint_tree(text, &tree, settings, go_version);
         let Some(threshold) = settings.apply else {
             let remaining = findings.len();
             return Ok(Outcome {
@@ -229,7 +253,7 @@ impl Linter {
                     offset_in_fixed,
                 });
             }
-            current_findings = self.lint_tree(&current, &tree, settings);
+            current_findings = self.lint_tree(&current, &tree, settings, go_version);
         }
         let mut rules: Vec<_> = current_findings
             .iter()
@@ -318,7 +342,8 @@ mod tests {
                 docs: "",
                 query_source: "(defer_statement) @defer",
                 keywords: &["defer"],
-                anchor: "defer_statement",
+                anchors: &["defer_statement"],
+                applies_to: crate::transforms::any_go_version,
                 check: |context: &RuleContext, matches: &[QueryMatch]| {
                     let fix_for: fn(&str, std::ops::Range<usize>) -> Option<Fix> = $fix_for;
                     matches
@@ -342,7 +367,7 @@ mod tests {
             rules: vec![rule],
             apply: Some(Applicability::Safe),
         };
-        Linter::default().process(text, &settings)
+        Linter::default().process(text, &settings, None)
     }
 
     test_rule!(BREAKS_SYNTAX, "breaks-syntax", |_, span| Some(Fix::safe(
@@ -414,7 +439,7 @@ mod tests {
             rules: vec![&UNSAFE_ONLY],
             apply: Some(Applicability::Unsafe),
         };
-        let outcome = Linter::default().process(SOURCE, &settings).unwrap();
+        let outcome = Linter::default().process(SOURCE, &settings, None).unwrap();
         assert_eq!(
             outcome.fixed.as_deref(),
             Some("package p\n\nfunc f() {\n\tgo a()\n\tgo b()\n}\n")

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::engine::{Linter, Outcome, Settings};
+use crate::goversion::GoVersion;
 use crate::source::{SourceText, is_generated};
 
 /// A per-file error, reported as `path:line:col: message`.
@@ -49,6 +50,7 @@ pub fn process_bytes(
     bytes: Vec<u8>,
     explicit: bool,
     include_generated: bool,
+    go_version: Option<GoVersion>,
     linter: &mut Linter,
     settings: &Settings,
 ) -> FileReport {
@@ -72,7 +74,7 @@ pub fn process_bytes(
             skipped_generated: true,
         };
     }
-    match linter.process(&source.text, settings) {
+    match linter.process(&source.text, settings, go_version) {
         Ok(outcome) => FileReport {
             path: path.to_owned(),
             // Only files with findings need their text again (positions, diffs, writes): the
@@ -102,11 +104,20 @@ pub fn process_path(
     path: &Path,
     explicit: bool,
     include_generated: bool,
+    go_version: Option<GoVersion>,
     linter: &mut Linter,
     settings: &Settings,
 ) -> FileReport {
     match std::fs::read(path) {
-        Ok(bytes) => process_bytes(path, bytes, explicit, include_generated, linter, settings),
+        Ok(bytes) => process_bytes(
+            path,
+            bytes,
+            explicit,
+            include_generated,
+            go_version,
+            linter,
+            settings,
+        ),
         Err(err) => FileReport::failed(
             path,
             None,

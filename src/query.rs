@@ -68,13 +68,13 @@ pub fn run<'t>(
             let Some(mut node) = root.descendant_for_byte_range(at, at + keyword.len()) else {
                 continue;
             };
-            while node.kind() != rule.anchor {
+            while !rule.anchors.contains(&node.kind()) {
                 match node.parent() {
                     Some(parent) => node = parent,
                     None => break,
                 }
             }
-            if node.kind() == rule.anchor {
+            if rule.anchors.contains(&node.kind()) {
                 anchors.push(node);
             }
         }

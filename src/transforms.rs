@@ -9,11 +9,14 @@ use std::sync::OnceLock;
 use tree_sitter::Node;
 
 use crate::fix::Finding;
+use crate::goversion::GoVersion;
 use crate::query::{self, CompiledQuery};
 use crate::syntax::GoFile;
 
 #[path = "../transforms/defer-in-loop/mod.rs"]
 pub mod defer_in_loop;
+#[path = "../transforms/loop-var-capture/mod.rs"]
+pub mod loop_var_capture;
 
 /// Everything the engine needs to know about a rule.
 pub struct Rule {
@@ -27,9 +30,12 @@ pub struct Rule {
     pub query_source: &'static str,
     /// A file is parsed for this rule only when one of these words occurs in its bytes.
     pub keywords: &'static [&'static str],
-    /// The node kind the query is run on: the engine walks up from each keyword occurrence to the
-    /// nearest node of this kind and runs the query there, instead of over the whole tree.
-    pub anchor: &'static str,
+    /// The node kinds the query is run on: the engine walks up from each keyword occurrence to the
+    /// nearest node of one of these kinds and runs the query there, instead of over the whole tree.
+    pub anchors: &'static [&'static str],
+    /// Whether the rule can report anything in a file of a module with this `go` version (`None`:
+    /// no go.mod); when not, the file is not even parsed for it.
+    pub applies_to: fn(Option<GoVersion>) -> bool,
     /// Turns the query's matches into findings. Pure: no I/O.
     pub check: fn(&RuleContext, &[QueryMatch]) -> Vec<Finding>,
     /// The compiled query, filled on first use (`OnceLock::new()` in a definition).
@@ -48,6 +54,8 @@ impl Rule {
 /// What a rule's `check` gets besides its matches.
 pub struct RuleContext<'a> {
     pub file: GoFile<'a>,
+    /// The `go` version of the file's module (or `--go-version`); `None` without a go.mod.
+    pub module_go_version: Option<GoVersion>,
 }
 
 /// One query match, copied out of tree-sitter's streaming iterator.
@@ -65,8 +73,13 @@ impl<'t> QueryMatch<'t> {
     }
 }
 
+/// For rules that apply whatever the Go version.
+pub fn any_go_version(_: Option<GoVersion>) -> bool {
+    true
+}
+
 /// All rules, in registration order.
-pub static RULES: &[&Rule] = &[&defer_in_loop::RULE];
+pub static RULES: &[&Rule] = &[&defer_in_loop::RULE, &loop_var_capture::RULE];
 
 pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|rule| rule.id == id)

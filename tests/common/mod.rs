@@ -88,7 +88,7 @@ pub fn run_rule(rule: &str, text: &str, apply: Option<Applicability>) -> Outcome
         apply,
     };
     Linter::default()
-        .process(&source.text, &settings)
+        .process(&source.text, &settings, go_version(text))
         .unwrap_or_else(|err| panic!("engine error on {rule} fixture: {err:?}"))
 }
 
@@ -107,4 +107,14 @@ pub fn path_display(path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+/// The module Go version a fixture declares with `//deferfix:go 1.N` (the Go-toolchain tests write
+/// the same version into the fixture's go.mod); 1.22 otherwise.
+pub fn go_version(text: &str) -> Option<deferfix::goversion::GoVersion> {
+    let declared = text
+        .lines()
+        .find_map(|line| line.strip_prefix("//deferfix:go "))
+        .unwrap_or("1.22");
+    deferfix::goversion::GoVersion::parse(declared)
 }

@@ -19,7 +19,8 @@ pub static RULE: Rule = Rule {
     docs: include_str!("README.md"),
     query_source: include_str!("query.scm"),
     keywords: &["defer"],
-    anchor: "defer_statement",
+    anchors: &["defer_statement"],
+    applies_to: crate::transforms::any_go_version,
     check,
     compiled: std::sync::OnceLock::new(),
 };

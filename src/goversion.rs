@@ -1,0 +1,260 @@
+//! The Go language version a file is compiled with: the `go` line of the nearest go.mod, raised
+//! by a `//go:build go1.N` constraint in the file, or `--go-version` from the command line.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A Go language version `1.N` (patch releases and pre-release suffixes do not change semantics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GoVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl GoVersion {
+    /// Go 1.22 made `for` loop variables per-iteration.
+    pub const PER_ITERATION_LOOP_VARS: GoVersion = GoVersion {
+        major: 1,
+        minor: 22,
+    };
+
+    /// Parses `1.21`, `1.21.3`, `1.22rc1`, `go1.21`.
+    pub fn parse(text: &str) -> Option<GoVersion> {
+        let text = text.trim().strip_prefix("go").unwrap_or(text.trim());
+        let mut parts = text.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor_text = parts.next().unwrap_or("0");
+        let digits: String = minor_text
+            .chars()
+            .take_while(|ch| ch.is_ascii_digit())
+            .collect();
+        let minor = digits.parse().ok()?;
+        Some(GoVersion { major, minor })
+    }
+}
+
+impl fmt::Display for GoVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// A go.mod that could not be read or whose `go` line is malformed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoModError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+/// The `go` directive of a go.mod text (`toolchain` lines do not count), or an error with its line.
+pub fn parse_go_mod(text: &str) -> Result<Option<GoVersion>, (usize, String)> {
+    for (index, line) in text.lines().enumerate() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        let Some(rest) = line.strip_prefix("go") else {
+            continue;
+        };
+        if !rest.starts_with([' ', '\t']) {
+            continue;
+        }
+        return match GoVersion::parse(rest) {
+            Some(version) => Ok(Some(version)),
+            None => Err((
+                index + 1,
+                format!("malformed go directive {:?}", rest.trim()),
+            )),
+        };
+    }
+    Ok(None)
+}
+
+/// The highest `go1.N` a `//go:build` line before the package clause requires, if any
+/// (negated terms such as `!go1.22` do not count).
+pub fn build_constraint_version(text: &str) -> Option<GoVersion> {
+    for line in text.lines() {
+        if line.starts_with("package ") {
+            return None;
+        }
+        let Some(expression) = line.strip_prefix("//go:build ") else {
+            continue;
+        };
+        let mut best: Option<GoVersion> = None;
+        for (at, _) in expression.match_indices("go1.") {
+            if expression[..at].ends_with('!') {
+                continue;
+            }
+            let term: String = expression[at..]
+                .chars()
+                .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '.')
+                .collect();
+            if let Some(version) = GoVersion::parse(&term) {
+                best = best.max(Some(version));
+            }
+        }
+        return best;
+    }
+    None
+}
+
+/// The module Go version for every directory, found by walking up to the nearest go.mod.
+/// Shared by all worker threads; each directory is looked up once.
+#[derive(Default)]
+pub struct ModuleVersions {
+    by_directory: Mutex<HashMap<PathBuf, Option<GoVersion>>>,
+    errors: Mutex<Vec<GoModError>>,
+}
+
+impl ModuleVersions {
+    /// The `go` version of the module containing `file`, or `None` without a (valid) go.mod.
+    pub fn for_file(&self, file: &Path) -> Option<GoVersion> {
+        let directory = match file.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        self.for_directory(&directory)
+    }
+
+    fn for_directory(&self, directory: &Path) -> Option<GoVersion> {
+        if let Ok(cache) = self.by_directory.lock()
+            && let Some(known) = cache.get(directory)
+        {
+            return *known;
+        }
+        let go_mod = directory.join("go.mod");
+        let version = match std::fs::read_to_string(&go_mod) {
+            Ok(text) => match parse_go_mod(&text) {
+                Ok(version) => version,
+                Err((line, message)) => {
+                    self.report(GoModError {
+                        path: go_mod,
+                        line,
+                        message,
+                    });
+                    None
+                }
+            },
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let absolute =
+                    std::path::absolute(directory).unwrap_or_else(|_| directory.to_path_buf());
+                match absolute.parent() {
+                    Some(parent) if parent != absolute => self.for_directory(parent),
+                    _ => None,
+                }
+            }
+            Err(err) => {
+                self.report(GoModError {
+                    path: go_mod,
+                    line: 1,
+                    message: format!("cannot read: {err}"),
+                });
+                None
+            }
+        };
+        if let Ok(mut cache) = self.by_directory.lock() {
+            cache.insert(directory.to_path_buf(), version);
+        }
+        version
+    }
+
+    fn report(&self, error: GoModError) {
+        if let Ok(mut errors) = self.errors.lock()
+            && !errors.contains(&error)
+        {
+            errors.push(error);
+        }
+    }
+
+    /// go.mod problems met so far, sorted by path.
+    pub fn errors(&self) -> Vec<GoModError> {
+        let mut errors = self
+            .errors
+            .lock()
+            .map(|errors| errors.clone())
+            .unwrap_or_default();
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_like_the_go_command() {
+        assert_eq!(
+            GoVersion::parse("1.21"),
+            Some(GoVersion {
+                major: 1,
+                minor: 21
+            })
+        );
+        assert_eq!(
+            GoVersion::parse("1.22.3"),
+            Some(GoVersion {
+                major: 1,
+                minor: 22
+            })
+        );
+        assert_eq!(
+            GoVersion::parse("1.23rc1"),
+            Some(GoVersion {
+                major: 1,
+                minor: 23
+            })
+        );
+        assert_eq!(
+            GoVersion::parse("go1.20"),
+            Some(GoVersion {
+                major: 1,
+                minor: 20
+            })
+        );
+        assert_eq!(GoVersion::parse("banana"), None);
+    }
+
+    #[test]
+    fn go_mod_go_line_wins_over_toolchain() {
+        let text = "module example.com/m\n\ntoolchain go1.23.0\ngo 1.21 // old\n";
+        assert_eq!(parse_go_mod(text), Ok(GoVersion::parse("1.21")));
+        assert_eq!(
+            parse_go_mod("module m\n\ngo one.two\n"),
+            Err((3, "malformed go directive \"one.two\"".into()))
+        );
+        assert_eq!(parse_go_mod("module m\n"), Ok(None));
+    }
+
+    #[test]
+    fn build_constraints_raise_the_version() {
+        assert_eq!(
+            build_constraint_version("//go:build go1.22 && linux\n\npackage p\n"),
+            GoVersion::parse("1.22")
+        );
+        assert_eq!(
+            build_constraint_version("//go:build !go1.22\n\npackage p\n"),
+            None
+        );
+        assert_eq!(
+            build_constraint_version("package p\n//go:build go1.22\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn nearest_go_mod_is_found_walking_up() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        std::fs::write(dir.path().join("go.mod"), "module m\n\ngo 1.21\n").unwrap();
+        std::fs::write(dir.path().join("a/go.mod"), "module m/a\n\ngo bad\n").unwrap();
+        let versions = ModuleVersions::default();
+        assert_eq!(
+            versions.for_file(&dir.path().join("x.go")),
+            GoVersion::parse("1.21")
+        );
+        assert_eq!(versions.for_file(&dir.path().join("a/b/y.go")), None);
+        assert_eq!(versions.errors().len(), 1);
+        assert_eq!(versions.errors()[0].line, 3);
+    }
+}

@@ -1,0 +1,309 @@
+//! loop-var-capture: a function literal that outlives its loop iteration (started with `go`,
+//! deferred, passed to `.Go(...)`, or a parallel subtest) and captures a variable declared by the
+//! loop's `for` clause, in a file whose Go version is older than 1.22 (one variable per loop).
+//!
+//! Fix: rebind each captured variable (`v := v`) as the first statement of the loop body.
+
+use tree_sitter::Node;
+
+use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::goversion::{GoVersion, build_constraint_version};
+use crate::syntax::indent::{indentation_at, starts_line};
+use crate::syntax::names::{Declaration, expression_list, find_declaration};
+use crate::syntax::{GoFile, ancestors, descendants, is_function};
+use crate::transforms::{QueryMatch, Rule, RuleContext};
+
+pub static RULE: Rule = Rule {
+    id: "loop-var-capture",
+    summary: "closure started by go/defer/.Go in a loop captures a loop variable shared by all iterations (before Go 1.22)",
+    docs: include_str!("README.md"),
+    query_source: include_str!("query.scm"),
+    keywords: &["go", "defer", "Go", "Run"],
+    anchors: &["go_statement", "defer_statement", "call_expression"],
+    applies_to: shares_loop_variables,
+    check,
+    compiled: std::sync::OnceLock::new(),
+};
+
+/// Before Go 1.22 (or without a go.mod) a `for` clause declares one variable for the whole loop.
+/// A `//go:build go1.N` line can only raise a file's version, so a newer module rules it out.
+fn shares_loop_variables(module: Option<GoVersion>) -> bool {
+    module.is_none_or(|version| version < GoVersion::PER_ITERATION_LOOP_VARS)
+}
+
+/// How a function literal gets to run after the iteration.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Launch {
+    Goroutine,
+    Deferred,
+    Runner,
+    ParallelSubtest,
+}
+
+impl Launch {
+    fn describe(self) -> &'static str {
+        match self {
+            Launch::Goroutine => "a goroutine",
+            Launch::Deferred => "a deferred function",
+            Launch::Runner => "a function passed to .Go",
+            Launch::ParallelSubtest => "a parallel subtest",
+        }
+    }
+}
+
+/// One captured loop variable.
+struct Capture<'t> {
+    for_loop: Node<'t>,
+    name: String,
+    first_use: Node<'t>,
+    launch: Launch,
+}
+
+fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
+    let text = context.file.text;
+    let version = context
+        .module_go_version
+        .max(build_constraint_version(text));
+    if !shares_loop_variables(version) {
+        return Vec::new();
+    }
+    let mut captures: Vec<Capture> = Vec::new();
+    for found in matches {
+        let (Some(anchor), Some(literal)) = (found.get("anchor"), found.get("literal")) else {
+            continue;
+        };
+        let Some(launch) = launch_of(anchor, literal, found.get("method"), text) else {
+            continue;
+        };
+        for for_loop in enclosing_loops(anchor, launch) {
+            let Some(body) = for_loop.child_by_field_name("body") else {
+                continue;
+            };
+            for name in loop_variables(for_loop, text) {
+                // Rebound inside the body already (`v := v`): the literal sees the copy.
+                if find_declaration(&name, literal, body, text).is_some() {
+                    continue;
+                }
+                let Some(first_use) = free_uses(literal, &name, text).into_iter().next() else {
+                    continue;
+                };
+                match captures
+                    .iter_mut()
+                    .find(|c| c.for_loop.id() == for_loop.id() && c.name == name)
+                {
+                    Some(existing) if first_use.start_byte() < existing.first_use.start_byte() => {
+                        existing.first_use = first_use;
+                        existing.launch = launch;
+                    }
+                    Some(_) => {}
+                    None => captures.push(Capture {
+                        for_loop,
+                        name,
+                        first_use,
+                        launch,
+                    }),
+                }
+            }
+        }
+    }
+
+    let version_note = match version {
+        Some(version) => format!("this file is Go {version}"),
+        None => "no go.mod found, treated as older than Go 1.22".to_owned(),
+    };
+    let mut findings = Vec::new();
+    for capture in &captures {
+        let names: Vec<String> = loop_variables(capture.for_loop, text)
+            .into_iter()
+            .filter(|name| {
+                captures
+                    .iter()
+                    .any(|c| c.for_loop.id() == capture.for_loop.id() && &c.name == name)
+            })
+            .collect();
+        let fix = rebind(&context.file, capture.for_loop, &names);
+        let mut message = format!(
+            "loop variable {} is captured by {} and shared by all iterations before Go 1.22 ({version_note})",
+            capture.name,
+            capture.launch.describe()
+        );
+        if fix.is_none() {
+            message.push_str(" (no fix: the loop body is not gofmt-formatted)");
+        }
+        findings.push(Finding {
+            rule: RULE.id,
+            span: capture.first_use.byte_range(),
+            message,
+            fix,
+        });
+    }
+    findings
+}
+
+/// Whether the matched literal really outlives the iteration, and how.
+fn launch_of(anchor: Node, literal: Node, method: Option<Node>, text: &str) -> Option<Launch> {
+    match anchor.kind() {
+        "go_statement" => Some(Launch::Goroutine),
+        "defer_statement" => Some(Launch::Deferred),
+        _ => match method.map(|method| &text[method.byte_range()]) {
+            Some("Go") => Some(Launch::Runner),
+            Some("Run") if calls_parallel(literal, text) => Some(Launch::ParallelSubtest),
+            _ => None,
+        },
+    }
+}
+
+/// Whether a subtest literal `func(t *testing.T) {...}` calls `t.Parallel()` on its parameter.
+fn calls_parallel(literal: Node, text: &str) -> bool {
+    let Some(parameter) = literal
+        .child_by_field_name("parameters")
+        .and_then(|parameters| {
+            descendants(parameters, |_| false)
+                .into_iter()
+                .find(|node| node.kind() == "identifier")
+        })
+    else {
+        return false;
+    };
+    let receiver = &text[parameter.byte_range()];
+    let Some(body) = literal.child_by_field_name("body") else {
+        return false;
+    };
+    descendants(body, is_function).into_iter().any(|node| {
+        node.kind() == "call_expression"
+            && node
+                .child_by_field_name("function")
+                .is_some_and(|function| {
+                    let called = &text[function.byte_range()];
+                    called.strip_suffix(".Parallel") == Some(receiver)
+                })
+    })
+}
+
+/// The `for` statements whose iteration the literal can outlive. A deferred literal belongs to
+/// the innermost function; a goroutine or runner also escapes immediately invoked literals.
+fn enclosing_loops(anchor: Node, launch: Launch) -> Vec<Node> {
+    let mut loops = Vec::new();
+    for ancestor in ancestors(anchor) {
+        if is_function(ancestor) {
+            let invoked_here = ancestor.kind() == "func_literal"
+                && ancestor.parent().is_some_and(|call| {
+                    call.kind() == "call_expression"
+                        && call
+                            .child_by_field_name("function")
+                            .is_some_and(|f| f.id() == ancestor.id())
+                        && call
+                            .parent()
+                            .is_none_or(|statement| statement.kind() != "go_statement")
+                });
+            if launch == Launch::Deferred || !invoked_here {
+                break;
+            }
+            continue;
+        }
+        if ancestor.kind() == "for_statement" {
+            loops.push(ancestor);
+        }
+    }
+    loops
+}
+
+/// The variables a loop's `for` clause declares with `:=`, in declaration order.
+pub fn loop_variables(for_loop: Node, text: &str) -> Vec<String> {
+    let mut cursor = for_loop.walk();
+    let clause = for_loop
+        .named_children(&mut cursor)
+        .find(|child| matches!(child.kind(), "for_clause" | "range_clause"));
+    let declaration = match clause {
+        Some(clause) if clause.kind() == "for_clause" => clause
+            .child_by_field_name("initializer")
+            .filter(|init| init.kind() == "short_var_declaration")
+            .and_then(|init| Declaration::of(init, text)),
+        Some(clause) => Declaration::of(clause, text),
+        None => None,
+    };
+    declaration
+        .map(|declaration| {
+            declaration
+                .names
+                .iter()
+                .map(|name| text[name.byte_range()].to_owned())
+                .filter(|name| name != "_")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Uses of `name` inside `literal` that refer to a variable outside it (not shadowed by a
+/// parameter or declaration of the literal or of a literal nested in it), in source order.
+fn free_uses<'t>(literal: Node<'t>, name: &str, text: &str) -> Vec<Node<'t>> {
+    let has_parameter = |function: Node| {
+        function
+            .child_by_field_name("parameters")
+            .is_some_and(|parameters| {
+                descendants(parameters, |_| false)
+                    .into_iter()
+                    .any(|node| node.kind() == "identifier" && &text[node.byte_range()] == name)
+            })
+    };
+    descendants(literal, |_| false)
+        .into_iter()
+        .filter(|node| node.kind() == "identifier" && &text[node.byte_range()] == name)
+        .filter(|node| {
+            let shadowed_by_parameter = std::iter::once(*node)
+                .chain(ancestors(*node))
+                .take_while(|ancestor| ancestor.id() != literal.id())
+                .chain(std::iter::once(literal))
+                .any(|ancestor| ancestor.kind() == "func_literal" && has_parameter(ancestor));
+            !shadowed_by_parameter && find_declaration(name, *node, literal, text).is_none()
+        })
+        .collect()
+}
+
+/// `v := v` lines at the top of the loop body, one per captured variable.
+fn rebind(file: &GoFile, for_loop: Node, names: &[String]) -> Option<Fix> {
+    let text = file.text;
+    let body = for_loop.child_by_field_name("body")?;
+    let open = body.start_byte();
+    let close = body.end_byte() - 1;
+    let first_newline = open + text[open..close].find('\n')?;
+    if !starts_line(text, close) {
+        return None;
+    }
+    let indent = format!("{}\t", indentation_at(text, close));
+    let lines: String = names
+        .iter()
+        .map(|name| format!("{indent}{name} := {name}\n"))
+        .collect();
+    let applicability = if names.iter().any(|name| assigned_in(body, name, text)) {
+        // The loop reads back what the body writes (`i += 2` in `for i := 0; ...`): a copy
+        // would swallow the write.
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    Some(Fix::new(
+        "rebind the loop variables at the top of the loop body",
+        vec![Edit::insert(first_newline + 1, lines)],
+        applicability,
+    ))
+}
+
+/// Whether the body assigns to, increments or takes the address of the loop variable `name`.
+fn assigned_in(body: Node, name: &str, text: &str) -> bool {
+    let is_name = |node: Node| node.kind() == "identifier" && &text[node.byte_range()] == name;
+    descendants(body, |_| false)
+        .into_iter()
+        .any(|node| match node.kind() {
+            "assignment_statement" => node
+                .child_by_field_name("left")
+                .is_some_and(|left| expression_list(left).into_iter().any(is_name)),
+            "inc_statement" | "dec_statement" => node.named_child(0).is_some_and(is_name),
+            "unary_expression" => {
+                node.child_by_field_name("operator")
+                    .is_some_and(|op| &text[op.byte_range()] == "&")
+                    && node.child_by_field_name("operand").is_some_and(is_name)
+            }
+            _ => false,
+        })
+}
