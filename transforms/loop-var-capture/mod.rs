@@ -109,7 +109,7 @@ fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
 
     let version_note = match version {
         Some(version) => format!("this file is Go {version}"),
-        None => "no go.mod found, treated as older than Go 1.22".to_owned(),
+        None => "no usable go.mod found, treated as older than Go 1.22".to_owned(),
     };
     let mut findings = Vec::new();
     for capture in &captures {
