@@ -53,15 +53,39 @@ fn go_version(fixture: &Fixture) -> String {
         .to_owned()
 }
 
+/// A fixture as written into a module: original or fixed, under the Go version of its module.
+struct Variant<'a> {
+    dir: String,
+    fixture: &'a Fixture,
+    text: String,
+    go: String,
+}
+
+/// Languages versions before this one share `for` loop variables between iterations.
+const PER_ITERATION_LOOP_VARS: (u32, u32) = (1, 22);
+
+fn older_than_per_iteration_loop_vars(version: &str) -> bool {
+    let mut parts = version
+        .split('.')
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) < PER_ITERATION_LOOP_VARS
+}
+
 /// One module per Go version, one package directory per fixture variant.
-fn write_variants(root: &Path, variants: &[(String, &Fixture, String)]) {
-    for (dir, fixture, text) in variants {
-        let module = root.join(go_version(fixture));
+fn write_variants(root: &Path, variants: &[Variant]) {
+    for Variant {
+        dir,
+        fixture,
+        text,
+        go,
+    } in variants
+    {
+        let module = root.join(go);
         let package = module.join(dir);
         std::fs::create_dir_all(&package).unwrap();
         std::fs::write(
             module.join("go.mod"),
-            format!("module fixtures\n\ngo {}\n", go_version(fixture)),
+            format!("module fixtures\n\ngo {go}\n"),
         )
         .unwrap();
         // gofmt always writes LF; CRLF preservation is the CLI tests' business, so the toolchain
@@ -85,17 +109,29 @@ fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
             fixture.rule.replace('-', "_"),
             fixture.name.replace('-', "_")
         );
-        variants.push((format!("{stem}_original"), fixture, fixture.text.clone()));
-        variants.push((
-            format!("{stem}_safe"),
+        let go = go_version(fixture);
+        let variant = |suffix: &str, text: String, go: &str| Variant {
+            dir: format!("{stem}_{suffix}"),
             fixture,
+            text,
+            go: go.to_owned(),
+        };
+        variants.push(variant("original", fixture.text.clone(), &go));
+        variants.push(variant(
+            "safe",
             fixed_text(fixture.rule, &fixture.text, Applicability::Safe),
+            &go,
         ));
-        variants.push((
-            format!("{stem}_unsafe"),
-            fixture,
+        variants.push(variant(
+            "unsafe",
             fixed_text(fixture.rule, &fixture.text, Applicability::Unsafe),
+            &go,
         ));
+        if fixture.rule == "loop-var-capture" && older_than_per_iteration_loop_vars(&go) {
+            // The fix must make old code behave as the same code does with Go 1.22 semantics:
+            // the original, built as a go 1.22 module, must print the "after fix" output too.
+            variants.push(variant("as122", fixture.text.clone(), "1.22"));
+        }
     }
     write_variants(temp.path(), &variants);
 
@@ -131,13 +167,16 @@ fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
         }
     }
 
-    for (dir, fixture, _) in &variants {
+    for Variant {
+        dir, fixture, go, ..
+    } in &variants
+    {
         if !fixture.is_runnable() {
             continue;
         }
         let label = match dir.rsplit('_').next() {
             Some("original") => "before fix",
-            Some("safe") => "after fix",
+            Some("safe" | "as122") => "after fix",
             _ => "after unsafe fix",
         };
         let expected = fixture.expected_output(label).or_else(|| {
@@ -152,12 +191,12 @@ fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
             ));
             continue;
         };
-        let module = temp.path().join(go_version(fixture));
+        let module = temp.path().join(go);
         let binary = module.join("bin").join(dir);
         let (ok, stdout, stderr) = run(&module, &binary.to_string_lossy(), &[]);
         if !ok || stdout != expected {
             failures.push(format!(
-                "{} ({label}): expected output\n{expected}got{}\n{stdout}{stderr}",
+                "{} ({label}, {dir}): expected output\n{expected}got{}\n{stdout}{stderr}",
                 fixture.path.display(),
                 if ok { "" } else { " (failed)" }
             ));
