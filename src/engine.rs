@@ -181,7 +181,7 @@ impl Linter {
             .rules
             .iter()
             .copied()
-            .filter(|rule| (rule.applies_to)(go_version))
+            .filter(|rule| (rule.applies_to)(go_version, text))
             .filter(|rule| {
                 rule.keywords
                     .iter()

@@ -70,32 +70,120 @@ pub fn parse_go_mod(text: &str) -> Result<Option<GoVersion>, (usize, String)> {
     Ok(None)
 }
 
-/// The highest `go1.N` a `//go:build` line before the package clause requires, if any
-/// (negated terms such as `!go1.22` do not count).
+/// The minimum Go version a file's `//go:build` expression requires, if it requires one (what
+/// `go/build/constraint.GoVersion` computes: `go1.22 && linux` requires 1.22, `go1.22 || appengine`
+/// requires nothing, `!go1.22` requires nothing).
 pub fn build_constraint_version(text: &str) -> Option<GoVersion> {
     for line in text.lines() {
         if line.starts_with("package ") {
             return None;
         }
-        let Some(expression) = line.strip_prefix("//go:build ") else {
-            continue;
-        };
-        let mut best: Option<GoVersion> = None;
-        for (at, _) in expression.match_indices("go1.") {
-            if expression[..at].ends_with('!') {
-                continue;
-            }
-            let term: String = expression[at..]
-                .chars()
-                .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '.')
-                .collect();
-            if let Some(version) = GoVersion::parse(&term) {
-                best = best.max(Some(version));
-            }
+        if let Some(expression) = line.strip_prefix("//go:build ") {
+            let tokens = tokenize(expression);
+            let mut parser = ConstraintParser {
+                tokens: &tokens,
+                at: 0,
+            };
+            let minor = parser.or(1)?;
+            return u32::try_from(minor)
+                .ok()
+                .map(|minor| GoVersion { major: 1, minor });
         }
-        return best;
     }
     None
+}
+
+fn tokenize(expression: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut chars = expression.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            ' ' | '\t' => {}
+            '(' | ')' | '!' => tokens.push(ch.to_string()),
+            '&' | '|' => {
+                chars.next_if_eq(&ch);
+                tokens.push(format!("{ch}{ch}"));
+            }
+            _ => {
+                let mut tag = ch.to_string();
+                while let Some(next) =
+                    chars.next_if(|next| next.is_alphanumeric() || matches!(next, '_' | '.'))
+                {
+                    tag.push(next);
+                }
+                tokens.push(tag);
+            }
+        }
+    }
+    tokens
+}
+
+/// Recursive descent over `||`, `&&`, `!` and parentheses. Each level returns the minimum Go minor
+/// version the sub-expression implies (-1: none), with `sign` flipping under negation.
+struct ConstraintParser<'a> {
+    tokens: &'a [String],
+    at: usize,
+}
+
+impl ConstraintParser<'_> {
+    fn peek(&self) -> Option<&str> {
+        self.tokens.get(self.at).map(String::as_str)
+    }
+
+    fn or(&mut self, sign: i32) -> Option<i64> {
+        let mut version = self.and(sign)?;
+        while self.peek() == Some("||") {
+            self.at += 1;
+            let right = self.and(sign)?;
+            version = if sign > 0 {
+                version.min(right)
+            } else {
+                version.max(right)
+            };
+        }
+        Some(version)
+    }
+
+    fn and(&mut self, sign: i32) -> Option<i64> {
+        let mut version = self.not(sign)?;
+        while self.peek() == Some("&&") {
+            self.at += 1;
+            let right = self.not(sign)?;
+            version = if sign > 0 {
+                version.max(right)
+            } else {
+                version.min(right)
+            };
+        }
+        Some(version)
+    }
+
+    fn not(&mut self, sign: i32) -> Option<i64> {
+        let token = self.peek()?.to_owned();
+        match token.as_str() {
+            "!" => {
+                self.at += 1;
+                self.not(-sign)
+            }
+            "(" => {
+                self.at += 1;
+                let version = self.or(sign)?;
+                (self.peek() == Some(")")).then(|| self.at += 1)?;
+                Some(version)
+            }
+            tag => {
+                self.at += 1;
+                if sign < 0 {
+                    return Some(-1);
+                }
+                Some(
+                    tag.strip_prefix("go1.")
+                        .and_then(|minor| minor.parse().ok())
+                        .unwrap_or(-1),
+                )
+            }
+        }
+    }
 }
 
 /// The module Go version for every directory, found by walking up to the nearest go.mod.
@@ -227,7 +315,7 @@ mod tests {
     }
 
     #[test]
-    fn build_constraints_raise_the_version() {
+    fn build_constraints_require_a_minimum_version() {
         assert_eq!(
             build_constraint_version("//go:build go1.22 && linux\n\npackage p\n"),
             GoVersion::parse("1.22")

@@ -33,9 +33,9 @@ pub struct Rule {
     /// The node kinds the query is run on: the engine walks up from each keyword occurrence to the
     /// nearest node of one of these kinds and runs the query there, instead of over the whole tree.
     pub anchors: &'static [&'static str],
-    /// Whether the rule can report anything in a file of a module with this `go` version (`None`:
-    /// no go.mod); when not, the file is not even parsed for it.
-    pub applies_to: fn(Option<GoVersion>) -> bool,
+    /// Whether the rule can report anything in a file (its text) of a module with this `go`
+    /// version (`None`: no go.mod); when not, the file is not even parsed for it.
+    pub applies_to: fn(Option<GoVersion>, &str) -> bool,
     /// Turns the query's matches into findings. Pure: no I/O.
     pub check: fn(&RuleContext, &[QueryMatch]) -> Vec<Finding>,
     /// The compiled query, filled on first use (`OnceLock::new()` in a definition).
@@ -74,7 +74,7 @@ impl<'t> QueryMatch<'t> {
 }
 
 /// For rules that apply whatever the Go version.
-pub fn any_go_version(_: Option<GoVersion>) -> bool {
+pub fn any_go_version(_: Option<GoVersion>, _: &str) -> bool {
     true
 }
 

@@ -332,20 +332,35 @@ func run(items []int, use func(int)) {
 
 #[test]
 fn the_module_go_version_decides_loop_var_capture() {
-    let old = tree(&[("go.mod", b"module m\n\ngo 1.21\n"), ("p/a.go", CAPTURE.as_bytes())]);
+    let old = tree(&[
+        ("go.mod", b"module m\n\ngo 1.21\n"),
+        ("p/a.go", CAPTURE.as_bytes()),
+    ]);
     let output = deferfix(old.path(), &["--check", "./..."]);
-    assert!(stdout(&output).contains("p/a.go:5:19: loop-var-capture: loop variable v is captured by a goroutine"), "{}", stdout(&output));
+    assert!(
+        stdout(&output)
+            .contains("p/a.go:5:19: loop-var-capture: loop variable v is captured by a goroutine"),
+        "{}",
+        stdout(&output)
+    );
     assert!(stdout(&output).contains("(this file is Go 1.21) [fix]"));
     let overridden = deferfix(old.path(), &["--check", "--go-version", "1.22"]);
     assert_eq!(overridden.status.code(), Some(0), "{}", stdout(&overridden));
 
-    let new = tree(&[("go.mod", b"module m\n\ngo 1.22.1\n"), ("a.go", CAPTURE.as_bytes())]);
+    let new = tree(&[
+        ("go.mod", b"module m\n\ngo 1.22.1\n"),
+        ("a.go", CAPTURE.as_bytes()),
+    ]);
     assert_eq!(deferfix(new.path(), &["--check"]).status.code(), Some(0));
 
     let none = tree(&[("a.go", CAPTURE.as_bytes())]);
     let output = deferfix(none.path(), &["-w"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(String::from_utf8(read(none.path(), "a.go")).unwrap().contains("\t\tv := v\n\t\tgo func()"));
+    assert!(
+        String::from_utf8(read(none.path(), "a.go"))
+            .unwrap()
+            .contains("\t\tv := v\n\t\tgo func()")
+    );
 
     let bad_flag = deferfix(old.path(), &["--go-version", "one"]);
     assert_eq!(bad_flag.status.code(), Some(2));
@@ -353,10 +368,17 @@ fn the_module_go_version_decides_loop_var_capture() {
 
 #[test]
 fn a_malformed_go_mod_is_reported_with_its_line() {
-    let dir = tree(&[("go.mod", b"module m\n\ngo banana\n"), ("a.go", CAPTURE.as_bytes())]);
+    let dir = tree(&[
+        ("go.mod", b"module m\n\ngo banana\n"),
+        ("a.go", CAPTURE.as_bytes()),
+    ]);
     let output = deferfix(dir.path(), &["--check"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("go.mod:3: malformed go directive \"banana\""), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("go.mod:3: malformed go directive \"banana\""),
+        "{}",
+        stderr(&output)
+    );
     // The file then counts as having no go.mod: older than Go 1.22.
     assert!(stdout(&output).contains("no usable go.mod found, treated as older than Go 1.22"));
 }

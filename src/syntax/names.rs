@@ -67,7 +67,8 @@ pub struct Declaration<'t> {
 }
 
 impl<'t> Declaration<'t> {
-    /// Reads `short_var_declaration`, `var_spec` and `range_clause` (with `:=`) nodes.
+    /// Reads `short_var_declaration`, `var_spec`, `const_spec`, and `range_clause` and select
+    /// `receive_statement` nodes that declare with `:=`.
     pub fn of(node: Node<'t>, text: &str) -> Option<Declaration<'t>> {
         let (names, values) = match node.kind() {
             "short_var_declaration" => (
@@ -83,7 +84,8 @@ impl<'t> Declaration<'t> {
                     .unwrap_or_default();
                 (names, values)
             }
-            "range_clause" => {
+            // `for k, v := range`, and `case msg := <-ch:` in a select.
+            "range_clause" | "receive_statement" => {
                 let left = node.child_by_field_name("left")?;
                 let declares = text[left.end_byte()..node.end_byte()]
                     .trim_start()
@@ -91,7 +93,13 @@ impl<'t> Declaration<'t> {
                 if !declares {
                     return None;
                 }
-                (expression_list(left), Vec::new())
+                let values = node.child_by_field_name("right").into_iter().collect();
+                (expression_list(left), values)
+            }
+            "const_spec" => {
+                let mut cursor = node.walk();
+                let names = node.children_by_field_name("name", &mut cursor).collect();
+                (names, Vec::new())
             }
             _ => return None,
         };
@@ -170,6 +178,10 @@ pub fn find_declaration<'t>(
         if node.start_byte() >= usage.start_byte() {
             break;
         }
+        // A variable's scope begins after its declaration: `n := n * 10` reads the outer `n`.
+        if node.end_byte() > usage.start_byte() {
+            continue;
+        }
         let Some(declaration) = Declaration::of(node, text) else {
             continue;
         };
@@ -185,6 +197,33 @@ pub fn find_declaration<'t>(
         }
     }
     best
+}
+
+/// Whether an identifier is a name being declared (left of `:=` in a declaration, range clause or
+/// select case, a `var`/`const` name, a parameter or result name), not a use of a variable.
+pub fn is_declared_name(ident: Node, text: &str) -> bool {
+    let Some(parent) = ident.parent() else {
+        return false;
+    };
+    let is_field = |node: Node, field: &str| {
+        node.child_by_field_name(field).is_some_and(|part| {
+            part.start_byte() <= ident.start_byte() && ident.end_byte() <= part.end_byte()
+        })
+    };
+    match parent.kind() {
+        "var_spec" | "const_spec" => !is_field(parent, "value") && !is_field(parent, "type"),
+        "parameter_declaration" | "variadic_parameter_declaration" => !is_field(parent, "type"),
+        "expression_list" => parent.parent().is_some_and(|grand| {
+            matches!(
+                grand.kind(),
+                "short_var_declaration" | "range_clause" | "receive_statement"
+            ) && grand
+                .child_by_field_name("left")
+                .is_some_and(|left| left.id() == parent.id())
+                && Declaration::of(grand, text).is_some()
+        }),
+        _ => false,
+    }
 }
 
 /// Whether `outer`'s byte range contains `inner`'s.

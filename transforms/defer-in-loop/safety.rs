@@ -9,7 +9,7 @@ use tree_sitter::Node;
 
 use crate::fix::Applicability;
 use crate::syntax::names::{
-    Declaration, expression_list, find_declaration, import_names, root_identifier,
+    Declaration, expression_list, find_declaration, import_names, is_declared_name, root_identifier,
 };
 use crate::syntax::{
     GoFile, ancestors, descendants, descendants_and_self, enclosing_function, is_function,
@@ -283,7 +283,7 @@ fn escapes(uses: &Uses) -> bool {
         if node.kind() != "identifier" || !uses.tracked.contains(&text[node.byte_range()]) {
             continue;
         }
-        if is_declared_name(node) {
+        if is_declared_name(node, text) {
             continue;
         }
         for ancestor in ancestors(node) {
@@ -438,23 +438,4 @@ fn is_append(call: Node, text: &str) -> bool {
         .is_some_and(|function| {
             function.kind() == "identifier" && &text[function.byte_range()] == "append"
         })
-}
-
-/// Whether an identifier is the name being declared (left of `:=`, or a `var` name).
-fn is_declared_name(ident: Node) -> bool {
-    let Some(parent) = ident.parent() else {
-        return false;
-    };
-    match parent.kind() {
-        "var_spec" => parent.child_by_field_name("value").is_none_or(|value| {
-            !(value.start_byte() <= ident.start_byte() && ident.end_byte() <= value.end_byte())
-        }),
-        "expression_list" => parent.parent().is_some_and(|grand| {
-            matches!(grand.kind(), "short_var_declaration" | "range_clause")
-                && grand
-                    .child_by_field_name("left")
-                    .is_some_and(|left| left.id() == parent.id())
-        }),
-        _ => false,
-    }
 }

@@ -9,8 +9,10 @@ use tree_sitter::Node;
 use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::goversion::{GoVersion, build_constraint_version};
 use crate::syntax::indent::{indentation_at, starts_line};
-use crate::syntax::names::{Declaration, expression_list, find_declaration};
-use crate::syntax::{GoFile, ancestors, descendants, is_function};
+use crate::syntax::names::{Declaration, expression_list, find_declaration, is_declared_name};
+use crate::syntax::{
+    GoFile, ancestors, block_statements, descendants, descendants_and_self, is_function,
+};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
 
 pub static RULE: Rule = Rule {
@@ -26,9 +28,26 @@ pub static RULE: Rule = Rule {
 };
 
 /// Before Go 1.22 (or without a go.mod) a `for` clause declares one variable for the whole loop.
-/// A `//go:build go1.N` line can only raise a file's version, so a newer module rules it out.
-fn shares_loop_variables(module: Option<GoVersion>) -> bool {
-    module.is_none_or(|version| version < GoVersion::PER_ITERATION_LOOP_VARS)
+/// A file with a `//go:build` line may set its own version, so only the text can rule it out.
+fn shares_loop_variables(module: Option<GoVersion>, text: &str) -> bool {
+    is_before_per_iteration(module) || text.contains("//go:build")
+}
+
+fn is_before_per_iteration(version: Option<GoVersion>) -> bool {
+    version.is_none_or(|version| version < GoVersion::PER_ITERATION_LOOP_VARS)
+}
+
+/// The language version a file is compiled with: a `//go:build` constraint that requires go1.N
+/// sets it (never below go1.21, the oldest version a file can select), else the module's.
+fn file_version(module: Option<GoVersion>, text: &str) -> Option<GoVersion> {
+    const OLDEST_SELECTABLE: GoVersion = GoVersion {
+        major: 1,
+        minor: 21,
+    };
+    match build_constraint_version(text) {
+        Some(required) => Some(required.max(OLDEST_SELECTABLE)),
+        None => module,
+    }
 }
 
 /// How a function literal gets to run after the iteration.
@@ -61,10 +80,8 @@ struct Capture<'t> {
 
 fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
     let text = context.file.text;
-    let version = context
-        .module_go_version
-        .max(build_constraint_version(text));
-    if !shares_loop_variables(version) {
+    let version = file_version(context.module_go_version, text);
+    if !is_before_per_iteration(version) {
         return Vec::new();
     }
     let mut captures: Vec<Capture> = Vec::new();
@@ -84,7 +101,16 @@ fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
                 if find_declaration(&name, literal, body, text).is_some() {
                     continue;
                 }
-                let Some(first_use) = free_uses(literal, &name, text).into_iter().next() else {
+                // A subtest runs its statements before t.Parallel() within the iteration.
+                let after = match launch {
+                    Launch::ParallelSubtest => {
+                        parallel_call_end(literal, text).unwrap_or(literal.start_byte())
+                    }
+                    _ => literal.start_byte(),
+                };
+                let uses = free_uses(literal, &name, text);
+                let Some(first_use) = uses.into_iter().find(|node| node.start_byte() >= after)
+                else {
                     continue;
                 };
                 match captures
@@ -127,9 +153,10 @@ fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
             capture.name,
             capture.launch.describe()
         );
-        if fix.is_none() {
-            message.push_str(" (no fix: the loop body is not gofmt-formatted)");
+        if let Err(reason) = &fix {
+            message.push_str(&format!(" (no fix: {reason})"));
         }
+        let fix = fix.ok();
         findings.push(Finding {
             rule: RULE.id,
             span: capture.first_use.byte_range(),
@@ -155,29 +182,31 @@ fn launch_of(anchor: Node, literal: Node, method: Option<Node>, text: &str) -> O
 
 /// Whether a subtest literal `func(t *testing.T) {...}` calls `t.Parallel()` on its parameter.
 fn calls_parallel(literal: Node, text: &str) -> bool {
-    let Some(parameter) = literal
+    parallel_call_end(literal, text).is_some()
+}
+
+/// Where the subtest literal's `t.Parallel()` call ends (`t` being its parameter).
+fn parallel_call_end(literal: Node, text: &str) -> Option<usize> {
+    let parameter = literal
         .child_by_field_name("parameters")
         .and_then(|parameters| {
             descendants(parameters, |_| false)
                 .into_iter()
                 .find(|node| node.kind() == "identifier")
-        })
-    else {
-        return false;
-    };
+        })?;
     let receiver = &text[parameter.byte_range()];
-    let Some(body) = literal.child_by_field_name("body") else {
-        return false;
-    };
-    descendants(body, is_function).into_iter().any(|node| {
-        node.kind() == "call_expression"
-            && node
-                .child_by_field_name("function")
-                .is_some_and(|function| {
-                    let called = &text[function.byte_range()];
-                    called.strip_suffix(".Parallel") == Some(receiver)
-                })
-    })
+    let body = literal.child_by_field_name("body")?;
+    descendants(body, is_function)
+        .into_iter()
+        .find(|node| {
+            node.kind() == "call_expression"
+                && node
+                    .child_by_field_name("function")
+                    .is_some_and(|function| {
+                        text[function.byte_range()].strip_suffix(".Parallel") == Some(receiver)
+                    })
+        })
+        .map(|call| call.end_byte())
 }
 
 /// The `for` statements whose iteration the literal can outlive. A deferred literal belongs to
@@ -235,63 +264,146 @@ pub fn loop_variables(for_loop: Node, text: &str) -> Vec<String> {
 }
 
 /// Uses of `name` inside `literal` that refer to a variable outside it (not shadowed by a
-/// parameter or declaration of the literal or of a literal nested in it), in source order.
+/// parameter, named result or declaration of the literal or of a literal nested in it), in source
+/// order. Names being declared and struct field keys (`T{v: 1}`) are not uses.
 fn free_uses<'t>(literal: Node<'t>, name: &str, text: &str) -> Vec<Node<'t>> {
-    let has_parameter = |function: Node| {
-        function
-            .child_by_field_name("parameters")
-            .is_some_and(|parameters| {
-                descendants(parameters, |_| false)
+    let declares_in_signature = |function: Node| {
+        ["parameters", "result"].iter().any(|field| {
+            function.child_by_field_name(field).is_some_and(|list| {
+                descendants(list, |_| false)
                     .into_iter()
                     .any(|node| node.kind() == "identifier" && &text[node.byte_range()] == name)
             })
+        })
     };
     descendants(literal, |_| false)
         .into_iter()
         .filter(|node| node.kind() == "identifier" && &text[node.byte_range()] == name)
+        .filter(|node| !is_declared_name(*node, text) && !is_struct_field_key(*node))
         .filter(|node| {
-            let shadowed_by_parameter = std::iter::once(*node)
+            let shadowed_by_signature = std::iter::once(*node)
                 .chain(ancestors(*node))
                 .take_while(|ancestor| ancestor.id() != literal.id())
                 .chain(std::iter::once(literal))
-                .any(|ancestor| ancestor.kind() == "func_literal" && has_parameter(ancestor));
-            !shadowed_by_parameter && find_declaration(name, *node, literal, text).is_none()
+                .any(|ancestor| {
+                    ancestor.kind() == "func_literal" && declares_in_signature(ancestor)
+                });
+            !shadowed_by_signature && find_declaration(name, *node, literal, text).is_none()
         })
         .collect()
 }
 
+/// `v` in `T{v: 1}` when `T` is not a map, slice or array type: a field name, not a variable.
+fn is_struct_field_key(ident: Node) -> bool {
+    let Some(element) = ident
+        .parent()
+        .filter(|parent| parent.kind() == "literal_element")
+    else {
+        return false;
+    };
+    let Some(keyed) = element
+        .parent()
+        .filter(|parent| parent.kind() == "keyed_element")
+    else {
+        return false;
+    };
+    if keyed
+        .named_child(0)
+        .is_none_or(|key| key.id() != element.id())
+    {
+        return false;
+    }
+    let literal = ancestors(keyed).find(|node| node.kind() == "composite_literal");
+    let literal_type = literal.and_then(|literal| literal.child_by_field_name("type"));
+    literal_type.is_some_and(|kind| {
+        !matches!(
+            kind.kind(),
+            "map_type" | "slice_type" | "array_type" | "implicit_length_array_type"
+        )
+    })
+}
+
 /// `v := v` lines at the top of the loop body, one per captured variable.
-fn rebind(file: &GoFile, for_loop: Node, names: &[String]) -> Option<Fix> {
+fn rebind(file: &GoFile, for_loop: Node, names: &[String]) -> Result<Fix, &'static str> {
+    const NOT_FORMATTED: &str = "the loop body is not gofmt-formatted";
     let text = file.text;
-    let body = for_loop.child_by_field_name("body")?;
+    let body = for_loop.child_by_field_name("body").ok_or(NOT_FORMATTED)?;
     let open = body.start_byte();
     let close = body.end_byte() - 1;
-    let first_newline = open + text[open..close].find('\n')?;
+    let first_newline = open + text[open..close].find('\n').ok_or(NOT_FORMATTED)?;
     if !starts_line(text, close) {
-        return None;
+        return Err(NOT_FORMATTED);
+    }
+    // `v := v` next to a later `v := ...` of the body itself would not compile, or would turn
+    // that declaration into an assignment the closure then sees.
+    let body_declares = block_statements(body).into_iter().any(|statement| {
+        descendants_and_self(statement)
+            .into_iter()
+            .filter_map(|node| Declaration::of(node, text))
+            .filter(|declaration| declared_directly_in(declaration.statement, body))
+            .any(|declaration| {
+                declaration
+                    .names
+                    .iter()
+                    .any(|ident| names.iter().any(|name| name == &text[ident.byte_range()]))
+            })
+    });
+    if body_declares {
+        return Err("the loop body declares a variable of the same name");
     }
     let indent = format!("{}\t", indentation_at(text, close));
     let lines: String = names
         .iter()
         .map(|name| format!("{indent}{name} := {name}\n"))
         .collect();
-    let applicability = if names.iter().any(|name| assigned_in(body, name, text)) {
-        // The loop reads back what the body writes (`i += 2` in `for i := 0; ...`): a copy
-        // would swallow the write.
+    // A three-clause loop reads back what the body writes (`i += 2`): a copy would swallow the
+    // write. A range loop never reads its variables back, so writes there are harmless.
+    let is_range = {
+        let mut cursor = for_loop.walk();
+        for_loop
+            .named_children(&mut cursor)
+            .any(|child| child.kind() == "range_clause")
+    };
+    let applicability = if !is_range && names.iter().any(|name| assigned_in(body, name, text)) {
         Applicability::Unsafe
     } else {
         Applicability::Safe
     };
-    Some(Fix::new(
+    Ok(Fix::new(
         "rebind the loop variables at the top of the loop body",
         vec![Edit::insert(first_newline + 1, lines)],
         applicability,
     ))
 }
 
-/// Whether the body assigns to, increments or takes the address of the loop variable `name`.
+/// Whether a declaration statement belongs to the body's own scope (not a nested block or clause).
+fn declared_directly_in(statement: Node, body: Node) -> bool {
+    let scope = ancestors(statement).find(|node| {
+        matches!(
+            node.kind(),
+            "block"
+                | "func_literal"
+                | "if_statement"
+                | "for_statement"
+                | "expression_switch_statement"
+                | "type_switch_statement"
+                | "communication_case"
+                | "expression_case"
+                | "type_case"
+                | "default_case"
+        )
+    });
+    scope.is_some_and(|scope| scope.id() == body.id())
+}
+
+/// Whether the body assigns to, increments or takes the address of the loop variable `name`
+/// (not of a variable of the same name declared inside the body).
 fn assigned_in(body: Node, name: &str, text: &str) -> bool {
-    let is_name = |node: Node| node.kind() == "identifier" && &text[node.byte_range()] == name;
+    let is_name = |node: Node| {
+        node.kind() == "identifier"
+            && &text[node.byte_range()] == name
+            && find_declaration(name, node, body, text).is_none()
+    };
     descendants(body, |_| false)
         .into_iter()
         .any(|node| match node.kind() {
