@@ -28,9 +28,9 @@ pub static RULE: Rule = Rule {
 };
 
 /// Before Go 1.22 (or without a go.mod) a `for` clause declares one variable for the whole loop.
-/// A file with a `//go:build` line may set its own version, so only the text can rule it out.
+/// Decided before parsing: the file's `//go:build` line is read from its text.
 fn shares_loop_variables(module: Option<GoVersion>, text: &str) -> bool {
-    is_before_per_iteration(module) || text.contains("//go:build")
+    is_before_per_iteration(file_version(module, text))
 }
 
 fn is_before_per_iteration(version: Option<GoVersion>) -> bool {
