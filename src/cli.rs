@@ -65,7 +65,7 @@ pub struct Args {
     pub include_generated: bool,
 
     /// Go language version to assume for every file instead of each module's go.mod `go` line
-    /// (e.g. 1.21); a `//go:build go1.N` line in a file still raises it.
+    /// (e.g. 1.21); a `//go:build` line requiring go1.N still sets that file's version.
     #[arg(long, value_name = "1.N", value_parser = parse_go_version)]
     pub go_version: Option<GoVersion>,
 
