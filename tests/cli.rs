@@ -17,6 +17,9 @@ func readAll(paths []string) error {
 \t\t\treturn err
 \t\t}
 \t\tdefer f.Close()
+\t\tif _, err := f.Stat(); err != nil {
+\t\t\treturn err
+\t\t}
 \t}
 \treturn nil
 }
@@ -73,7 +76,7 @@ fn dry_run_prints_a_diff_changes_nothing_and_exits_1() {
     assert_eq!(output.status.code(), Some(1));
     let diff = stdout(&output);
     assert!(
-        diff.starts_with("--- a/a.go\n+++ b/a.go\n@@ -4,11 +4,17 @@"),
+        diff.starts_with("--- a/a.go\n+++ b/a.go\n@@ -4,13 +4,19 @@"),
         "{diff}"
     );
     assert!(

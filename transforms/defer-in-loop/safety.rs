@@ -9,7 +9,8 @@ use tree_sitter::Node;
 
 use crate::fix::Applicability;
 use crate::syntax::names::{
-    Declaration, expression_list, find_declaration, import_names, is_declared_name, root_identifier,
+    Declaration, contains, expression_list, find_declaration, import_names, is_declared_name,
+    root_identifier,
 };
 use crate::syntax::{
     GoFile, ancestors, descendants, descendants_and_self, enclosing_function, is_function,
@@ -36,7 +37,7 @@ fn is_safe(file: &GoFile, for_loop: Node, defer: Node) -> bool {
         return false;
     };
     let imports = import_names(file.tree.root_node(), text);
-    if releases_lock(call, text) {
+    if !only_releases(call, function, body, &imports, text) {
         return false;
     }
     let Some(operands) = operands(call, function, &imports, text) else {
@@ -77,14 +78,153 @@ fn is_safe(file: &GoFile, for_loop: Node, defer: Node) -> bool {
             }
         }
     }
+    // …used for work within the iteration (a value only the defer mentions may be held open on
+    // purpose, like an accepted connection kept until the function returns)…
+    if !used_outside_defer(body, defer, &tracked, text) {
+        return false;
+    }
     // …and neither it nor anything derived from it may outlive the iteration.
-    let tracked = derived_closure(body, tracked, text);
+    let tracked = derived_closure(body, tracked, &imports, text);
     !escapes(&Uses {
         body,
         defer,
         tracked: &tracked,
         imports: &imports,
         text,
+    })
+}
+
+/// Methods whose only job is to release what their receiver holds. Anything else a deferred call
+/// does (removing a file, unlocking a mutex, signalling a `WaitGroup`, calling a function value
+/// of unknown origin) may be what the code after the loop relies on, so it is never assumed safe.
+const RELEASE_METHODS: &[&str] = &["Close", "Stop", "Release", "Cancel"];
+
+/// The `context` functions whose second result is the cancel function.
+const CONTEXT_CONSTRUCTORS: &[&str] = &[
+    "WithCancel",
+    "WithTimeout",
+    "WithDeadline",
+    "WithCancelCause",
+    "WithTimeoutCause",
+    "WithDeadlineCause",
+];
+
+/// Packages whose functions only print or build errors: a value passed to them goes nowhere.
+const LOGGING_PACKAGES: &[&str] = &["log", "slog"];
+
+/// Whether the deferred call does nothing but release resources: `x.Close()` (also
+/// `resp.Body.Close()`), another method of `RELEASE_METHODS`, the cancel function of a
+/// `context.With…` call, or a function literal whose calls are all of these or logging.
+fn only_releases(
+    call: Node,
+    function: Node,
+    body: Node,
+    imports: &HashSet<String>,
+    text: &str,
+) -> bool {
+    if function.kind() != "func_literal" {
+        return is_release_call(call, body, imports, text);
+    }
+    descendants(function, |_| false)
+        .into_iter()
+        .all(|node| match node.kind() {
+            "func_literal" => node.id() == function.id(),
+            "call_expression" => {
+                is_release_call(node, body, imports, text) || is_logging_call(node, imports, text)
+            }
+            _ => true,
+        })
+}
+
+fn is_release_call(call: Node, body: Node, imports: &HashSet<String>, text: &str) -> bool {
+    let no_arguments = call
+        .child_by_field_name("arguments")
+        .is_some_and(|arguments| arguments.named_child_count() == 0);
+    let Some(callee) = call.child_by_field_name("function") else {
+        return false;
+    };
+    if !no_arguments {
+        return false;
+    }
+    match callee.kind() {
+        "selector_expression" => {
+            let is_release_method = callee
+                .child_by_field_name("field")
+                .is_some_and(|field| RELEASE_METHODS.contains(&&text[field.byte_range()]));
+            let receiver_is_variable = method_receiver_root(callee).is_some_and(|root| {
+                !(imports.contains(&text[root.byte_range()]) && is_package_use(root))
+            });
+            is_release_method && receiver_is_variable
+        }
+        "identifier" => is_context_cancel(callee, body, imports, text),
+        _ => false,
+    }
+}
+
+/// Whether `ident` was declared in the body as the cancel function of `context.With…(…)`.
+fn is_context_cancel(ident: Node, body: Node, imports: &HashSet<String>, text: &str) -> bool {
+    let name = &text[ident.byte_range()];
+    let Some(declaration) = find_declaration(name, ident, body, text) else {
+        return false;
+    };
+    let Some(value) = declaration
+        .names
+        .iter()
+        .find(|candidate| &text[candidate.byte_range()] == name)
+        .and_then(|candidate| declaration.value_of(*candidate))
+    else {
+        return false;
+    };
+    value.kind() == "call_expression"
+        && value
+            .child_by_field_name("function")
+            .filter(|callee| callee.kind() == "selector_expression")
+            .is_some_and(|callee| {
+                let package = callee
+                    .child_by_field_name("operand")
+                    .is_some_and(|operand| {
+                        operand.kind() == "identifier"
+                            && imports.contains(&text[operand.byte_range()])
+                    });
+                let constructor = callee
+                    .child_by_field_name("field")
+                    .is_some_and(|field| CONTEXT_CONSTRUCTORS.contains(&&text[field.byte_range()]));
+                package && constructor
+            })
+}
+
+/// `log.Println(err)`, `slog.Error(...)`, `fmt.Println(...)`, `println(...)`.
+fn is_logging_call(call: Node, imports: &HashSet<String>, text: &str) -> bool {
+    let Some(callee) = call.child_by_field_name("function") else {
+        return false;
+    };
+    match callee.kind() {
+        "identifier" => matches!(&text[callee.byte_range()], "print" | "println"),
+        "selector_expression" => {
+            let (Some(operand), Some(field)) = (
+                callee.child_by_field_name("operand"),
+                callee.child_by_field_name("field"),
+            ) else {
+                return false;
+            };
+            let package = &text[operand.byte_range()];
+            let function = &text[field.byte_range()];
+            operand.kind() == "identifier"
+                && imports.contains(package)
+                && (LOGGING_PACKAGES.contains(&package)
+                    || (package == "fmt" && function.contains("print")))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a tracked variable is mentioned in the body outside the defer and its own declaration.
+fn used_outside_defer(body: Node, defer: Node, tracked: &HashSet<String>, text: &str) -> bool {
+    descendants(body, |_| false).into_iter().any(|node| {
+        node.kind() == "identifier"
+            && tracked.contains(&text[node.byte_range()])
+            && !is_declared_name(node, text)
+            && !contains(defer, node)
     })
 }
 
@@ -201,7 +341,12 @@ fn parameter_names<'a>(function: Node, text: &'a str) -> Vec<&'a str> {
 /// Adds every variable declared in the body from an expression that uses a tracked variable
 /// other than as the receiver of a method call (`r := bufio.NewReader(f)` tracks `r`;
 /// `n, err := f.Read(buf)` does not track `n`). Error values never hold the resource.
-fn derived_closure(body: Node, mut tracked: HashSet<String>, text: &str) -> HashSet<String> {
+fn derived_closure(
+    body: Node,
+    mut tracked: HashSet<String>,
+    imports: &HashSet<String>,
+    text: &str,
+) -> HashSet<String> {
     let nodes = descendants(body, is_function);
     let mut declarations: Vec<Declaration> = nodes
         .iter()
@@ -223,6 +368,36 @@ fn derived_closure(body: Node, mut tracked: HashSet<String>, text: &str) -> Hash
                     statement: *node,
                     names: expression_list(node.child_by_field_name("left")?),
                     values: expression_list(node.child_by_field_name("right")?),
+                })
+            }),
+    );
+    // `br.Reset(f)`, `list.PushBack(f)`: a value of the body handed the resource may keep it.
+    declarations.extend(
+        nodes
+            .iter()
+            .filter(|node| node.kind() == "call_expression")
+            .filter_map(|node| {
+                let receiver = method_receiver_root(node.child_by_field_name("function")?)?;
+                if imports.contains(&text[receiver.byte_range()]) {
+                    return None;
+                }
+                Some(Declaration {
+                    statement: *node,
+                    names: vec![receiver],
+                    values: vec![node.child_by_field_name("arguments")?],
+                })
+            }),
+    );
+    // `switch v := x.(type)` binds `v` to `x` in every case.
+    declarations.extend(
+        nodes
+            .iter()
+            .filter(|node| node.kind() == "type_switch_statement")
+            .filter_map(|node| {
+                Some(Declaration {
+                    statement: *node,
+                    names: expression_list(node.child_by_field_name("alias")?),
+                    values: vec![node.child_by_field_name("value")?],
                 })
             }),
     );
@@ -255,11 +430,17 @@ fn is_error_name(name: &str) -> bool {
     name == "err" || name.ends_with("Err") || name.ends_with("Error")
 }
 
-/// Packages whose functions return new values that do not hold on to their arguments, so a value
-/// passed to them does not travel further (`fmt.Errorf("%s", resp.Status)`).
-const CONSUMING_PACKAGES: &[&str] = &[
-    "fmt", "errors", "strconv", "strings", "log", "slog", "path", "filepath",
-];
+/// Whether a call only prints, logs or builds an error, so a value passed to it travels no
+/// further (`fmt.Errorf("%s", resp.Status)`). Calls that build strings (`fmt.Sprintf`,
+/// `strings.Join`, `filepath.Join`) are followed: a URL or a path names the resource.
+fn is_consuming_call(package: &str, function: &str) -> bool {
+    match package {
+        "errors" | "log" | "slog" => true,
+        "fmt" => function.contains("print") || function == "Errorf",
+        "strconv" => !function.starts_with("Quote") && !function.starts_with("Append"),
+        _ => false,
+    }
+}
 
 /// Where the tracked values are used, and how to judge those uses.
 struct Uses<'a> {
@@ -296,6 +477,8 @@ fn escapes(uses: &Uses) -> bool {
                 "go_statement" => return true,
                 "func_literal" if !is_run_in_iteration(ancestor, uses.defer) => return true,
                 "func_literal" => {}
+                // `m[f] = true`, `seen[f]++`: the value is stored as a key.
+                "index_expression" if is_store_target(ancestor) => return true,
                 _ if consumes(ancestor, node, text) => break,
                 "return_statement" | "send_statement" | "literal_value" => return true,
                 "call_expression" if is_append(ancestor, text) => return true,
@@ -315,8 +498,14 @@ fn escapes(uses: &Uses) -> bool {
                         };
                         let all_local = expression_list(left).iter().all(|target| {
                             target.kind() == "identifier"
-                                && find_declaration(&text[target.byte_range()], *target, body, text)
-                                    .is_some()
+                                && (&text[target.byte_range()] == "_"
+                                    || find_declaration(
+                                        &text[target.byte_range()],
+                                        *target,
+                                        body,
+                                        text,
+                                    )
+                                    .is_some())
                         });
                         if !all_local {
                             return true;
@@ -340,11 +529,14 @@ fn consumes(parent: Node, child: Node, text: &str) -> bool {
         })
     };
     match parent.kind() {
-        "binary_expression" => true,
+        "binary_expression" => parent
+            .child_by_field_name("operator")
+            // `+` may join strings, and a string (a URL, a path) can name the resource.
+            .is_some_and(|op| &text[op.byte_range()] != "+"),
         "unary_expression" => parent
             .child_by_field_name("operator")
             .is_some_and(|op| matches!(&text[op.byte_range()], "!" | "-" | "+" | "^")),
-        "index_expression" => within("index"),
+        "index_expression" => within("index") && !is_store_target(parent),
         "slice_expression" => !within("operand"),
         "call_expression" => parent
             .child_by_field_name("function")
@@ -354,6 +546,31 @@ fn consumes(parent: Node, child: Node, text: &str) -> bool {
             .is_some_and(|op| &text[op.byte_range()] != "="),
         _ => false,
     }
+}
+
+/// Whether an expression is written to: the left side of an assignment or an `x++`/`x--`. A map
+/// key or slice index there is stored, not merely looked up.
+fn is_store_target(expression: Node) -> bool {
+    ancestors(expression)
+        .take_while(|ancestor| {
+            matches!(
+                ancestor.kind(),
+                "expression_list"
+                    | "assignment_statement"
+                    | "inc_statement"
+                    | "dec_statement"
+                    | "index_expression"
+                    | "selector_expression"
+                    | "parenthesized_expression"
+            )
+        })
+        .any(|ancestor| match ancestor.kind() {
+            "inc_statement" | "dec_statement" => true,
+            "assignment_statement" => ancestor
+                .child_by_field_name("left")
+                .is_some_and(|left| contains(left, expression)),
+            _ => false,
+        })
 }
 
 /// Whether the use `node` turns into a value that cannot reference it before reaching `value`.
@@ -399,14 +616,17 @@ fn argument_destination(arguments: Node, uses: &Uses) -> Destination {
         return Destination::Unknown;
     };
     let Some(root) = method_receiver_root(callee) else {
-        return Destination::Unknown;
+        return plain_call_destination(arguments, uses);
     };
     let name = &text[root.byte_range()];
     if uses.imports.contains(name) && is_package_use(root) {
-        return if CONSUMING_PACKAGES.contains(&name) {
+        let function = callee
+            .child_by_field_name("field")
+            .map_or("", |field| &text[field.byte_range()]);
+        return if is_consuming_call(name, function) {
             Destination::Consumed
         } else {
-            Destination::Unknown
+            plain_call_destination(arguments, uses)
         };
     }
     if find_declaration(name, root, uses.body, text).is_some() {
@@ -416,14 +636,55 @@ fn argument_destination(arguments: Node, uses: &Uses) -> Destination {
     }
 }
 
-/// Whether the deferred call unlocks a mutex: the lock guards state the rest of the function may
-/// still use, whoever handed it out, so releasing it early is never assumed harmless.
-fn releases_lock(call: Node, text: &str) -> bool {
-    descendants(call, |_| false).into_iter().any(|node| {
-        node.kind() == "selector_expression"
-            && node
+/// A function (not a method) may store one argument into another (`heap.Push(h, x)`,
+/// `register(m, x)`): when a variable from outside the body is passed too, the value may escape.
+fn plain_call_destination(arguments: Node, uses: &Uses) -> Destination {
+    let passes_outer_variable = descendants(arguments, is_function).into_iter().any(|node| {
+        node.kind() == "identifier" && !is_field_name(node) && is_function_variable(node, uses)
+    });
+    if passes_outer_variable {
+        Destination::Outer
+    } else {
+        Destination::Unknown
+    }
+}
+
+/// Whether `ident` names a variable of the enclosing function declared before the loop: one of its
+/// parameters, its receiver or one of its locals (not the loop's own variables, not the body's).
+/// Package-level variables are not recognised: without the rest of the package they cannot be
+/// told apart from constants and functions.
+fn is_function_variable(ident: Node, uses: &Uses) -> bool {
+    let text = uses.text;
+    let name = &text[ident.byte_range()];
+    let Some(function) = enclosing_function(uses.body) else {
+        return false;
+    };
+    let Some(for_loop) = uses.body.parent() else {
+        return false;
+    };
+    let declared_before_loop = function
+        .child_by_field_name("body")
+        .and_then(|function_body| find_declaration(name, ident, function_body, text))
+        .is_some_and(|declaration| !contains(for_loop, declaration.statement));
+    let is_parameter = ["parameters", "receiver"].iter().any(|field| {
+        function.child_by_field_name(field).is_some_and(|list| {
+            descendants(list, |_| false).into_iter().any(|node| {
+                node.kind() == "identifier"
+                    && &text[node.byte_range()] == name
+                    && is_declared_name(node, text)
+            })
+        })
+    });
+    declared_before_loop || is_parameter
+}
+
+/// `name` in `x.name` or in a keyed composite literal `{name: v}` is not a variable.
+fn is_field_name(ident: Node) -> bool {
+    ident.parent().is_some_and(|parent| {
+        parent.kind() == "selector_expression"
+            && parent
                 .child_by_field_name("field")
-                .is_some_and(|field| matches!(&text[field.byte_range()], "Unlock" | "RUnlock"))
+                .is_some_and(|field| field.id() == ident.id())
     })
 }
 

@@ -409,6 +409,9 @@ fn rewrite_return(
             .collect();
         let returned = if results.is_empty() {
             format!("return {value}")
+        } else if named.contains(&"_") {
+            // A result named `_` cannot be read, so its value cannot be handed on.
+            return Err("a bare return in a function with a result named `_`".into());
         } else if named.len() == results.len() {
             format!("return {value}, {}", named.join(", "))
         } else {
