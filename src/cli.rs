@@ -280,15 +280,18 @@ fn run_stdin(args: &Args, settings: &Settings) -> Result<u8, String> {
         eprintln!("<stdin>:{}:{}: {}", error.line, error.column, error.message);
         return Ok(EXIT_ERROR);
     }
-    let (Some(source), Some(outcome)) = (&report.source, &report.outcome) else {
+    let Some(outcome) = &report.outcome else {
         return Ok(EXIT_ERROR);
     };
     let mut out = std::io::stdout().lock();
     if args.check {
-        write_out(
-            &mut out,
-            &check_lines(&report.path, &source.text, &outcome.findings),
-        )?;
+        // The pipeline keeps the source only when there are findings to print.
+        if let Some(source) = &report.source {
+            write_out(
+                &mut out,
+                &check_lines(&report.path, &source.text, &outcome.findings),
+            )?;
+        }
         return Ok(if outcome.findings.is_empty() {
             0
         } else {

@@ -181,10 +181,11 @@ fn list_prints_paths_that_would_change() {
     assert_eq!(read(dir.path(), "a.go"), LEAKY.as_bytes());
 }
 
-#[test]
-fn stdin_mode_writes_fixed_source() {
+/// Runs `deferfix ARGS -` in an empty directory with `input` on stdin.
+fn deferfix_stdin(input: &str, args: &[&str]) -> Output {
     let dir = tree(&[]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_deferfix"))
+        .args(args)
         .arg("-")
         .current_dir(dir.path())
         .stdin(Stdio::piped())
@@ -196,9 +197,25 @@ fn stdin_mode_writes_fixed_source() {
         .stdin
         .take()
         .unwrap()
-        .write_all(LEAKY.as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
-    let output = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn stdin_mode_passes_clean_source_through() {
+    // An editor pipes every buffer through deferfix: a clean one must come back unchanged.
+    let output = deferfix_stdin(CLEAN, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), CLEAN);
+    let output = deferfix_stdin(CLEAN, &["--check"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn stdin_mode_writes_fixed_source() {
+    let output = deferfix_stdin(LEAKY, &[]);
     assert_eq!(output.status.code(), Some(0));
     let fixed = stdout(&output);
     assert!(fixed.contains("\t\t\tdefer f.Close()\n"), "{fixed}");
