@@ -133,11 +133,7 @@ impl fmt::Display for EngineError {
 
 impl Linter {
     fn parse(&mut self, text: &str) -> Tree {
-        // `parse` only returns None without a language or after a cancellation, neither of which
-        // this engine ever sets up.
-        self.parser
-            .parse(text, None)
-            .expect("parser has a language and no cancellation")
+        crate::syntax::parse(&mut self.parser, text)
     }
 
     /// Runs the selected rules on a parsed tree.

@@ -41,6 +41,11 @@ pub fn contains_word(bytes: &[u8], word: &str) -> bool {
     word_offsets(bytes, word).next().is_some()
 }
 
+/// Whether `bytes` starts with `word` as a whole word.
+pub fn contains_word_at(bytes: &[u8], word: &str) -> bool {
+    word_offsets(bytes, word).next() == Some(0)
+}
+
 /// Offsets of whole-word occurrences of `word` in `bytes`.
 pub fn word_offsets<'a>(bytes: &'a [u8], word: &'a str) -> impl Iterator<Item = usize> + 'a {
     let is_word_byte = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80;

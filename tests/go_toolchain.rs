@@ -53,6 +53,12 @@ fn go_version(fixture: &Fixture) -> String {
         .to_owned()
 }
 
+/// Fixtures marked `//deferfix:vet-fails-before` show a mistake `go vet` itself reports (a lost
+/// cancel): their originals (and fixed forms the fix left unchanged) go into a module of their
+/// own, where vet must fail on every package, while every changed form must pass it.
+const VET_FAILS_BEFORE: &str = "//deferfix:vet-fails-before";
+const VET_FAILS_MODULE_SUFFIX: &str = "-vet-fails";
+
 /// A fixture as written into a module: original or fixed, under the Go version of its module.
 struct Variant<'a> {
     dir: String,
@@ -83,9 +89,10 @@ fn write_variants(root: &Path, variants: &[Variant]) {
         let module = root.join(go);
         let package = module.join(dir);
         std::fs::create_dir_all(&package).unwrap();
+        let version = go.trim_end_matches(VET_FAILS_MODULE_SUFFIX);
         std::fs::write(
             module.join("go.mod"),
-            format!("module fixtures\n\ngo {go}\n"),
+            format!("module fixtures\n\ngo {version}\n"),
         )
         .unwrap();
         // gofmt always writes LF; CRLF preservation is the CLI tests' business, so the toolchain
@@ -116,17 +123,28 @@ fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
             text,
             go: go.to_owned(),
         };
-        variants.push(variant("original", fixture.text.clone(), &go));
-        variants.push(variant(
-            "safe",
-            fixed_text(fixture.rule, &fixture.text, Applicability::Safe),
-            &go,
-        ));
-        variants.push(variant(
-            "unsafe",
-            fixed_text(fixture.rule, &fixture.text, Applicability::Unsafe),
-            &go,
-        ));
+        // A form still identical to a vet-failing original (no fix at that level) fails vet too.
+        let module_for = |text: &str| {
+            if fixture.text.contains(VET_FAILS_BEFORE) && text == fixture.text {
+                format!("{go}{VET_FAILS_MODULE_SUFFIX}")
+            } else {
+                go.clone()
+            }
+        };
+        for (suffix, text) in [
+            ("original", fixture.text.clone()),
+            (
+                "safe",
+                fixed_text(fixture.rule, &fixture.text, Applicability::Safe),
+            ),
+            (
+                "unsafe",
+                fixed_text(fixture.rule, &fixture.text, Applicability::Unsafe),
+            ),
+        ] {
+            let module = module_for(&text);
+            variants.push(variant(suffix, text, &module));
+        }
         if fixture.rule == "loop-var-capture" && older_than_per_iteration_loop_vars(&go) {
             // The fix must make old code behave as the same code does with Go 1.22 semantics:
             // the original, built as a go 1.22 module, must print the "after fix" output too.
@@ -153,6 +171,26 @@ fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
                 "gofmt -l in {}:\n{unformatted}{gofmt_err}{detail}",
                 module.display()
             ));
+        }
+        if module.to_string_lossy().ends_with(VET_FAILS_MODULE_SUFFIX) {
+            let (ok, _, stderr) = run(module, "go", &["vet", "./..."]);
+            let packages = std::fs::read_dir(module).unwrap().filter_map(|e| e.ok());
+            for package in packages.filter(|entry| entry.path().is_dir()) {
+                let name = package.file_name().to_string_lossy().into_owned();
+                if ok || !stderr.contains(&name) {
+                    failures.push(format!(
+                        "go vet was expected to report {name} (marked {VET_FAILS_BEFORE}):\n{stderr}"
+                    ));
+                }
+            }
+            let (ok, _, stderr) = run(module, "go", &["build", "-o", "bin/", "./..."]);
+            if !ok {
+                failures.push(format!(
+                    "go build failed in {}:\n{stderr}",
+                    module.display()
+                ));
+            }
+            continue;
         }
         // One `go build` for all packages, main packages linked into bin/ to be run below.
         for step in [&["vet", "./..."][..], &["build", "-o", "bin/", "./..."][..]] {

@@ -3,6 +3,7 @@
 
 use tree_sitter::Node;
 
+use super::names::{is_package_call, package_name};
 use super::{ancestors, block_statements, descendants, is_function};
 
 /// The label a `break`, `continue` or `goto` names, if any.
@@ -174,6 +175,77 @@ pub fn clause_statements(clause: Node) -> Vec<Node> {
     list.named_children(&mut cursor)
         .filter(|child| child.kind() != "comment")
         .collect()
+}
+
+/// Calls that leave a function other than by `return`, named as this file imports them.
+pub struct Exits {
+    os: Option<String>,
+    log: Option<String>,
+}
+
+/// `log` functions that print and then call `os.Exit(1)`.
+pub const LOG_FATAL: &[&str] = &["Fatal", "Fatalf", "Fatalln"];
+
+/// `testing.TB` methods that stop the test with `runtime.Goexit` (deferred calls do run).
+const TEST_STOPS: &[&str] = &["Fatal", "Fatalf", "FailNow", "Skip", "Skipf", "SkipNow"];
+
+impl Exits {
+    pub fn of(root: Node, text: &str) -> Exits {
+        Exits {
+            os: package_name(root, text, "os"),
+            log: package_name(root, text, "log"),
+        }
+    }
+
+    /// `os.Exit(…)` or `log.Fatal…(…)`: the program ends and no deferred call runs.
+    pub fn ends_program(&self, call: Node, text: &str) -> bool {
+        is_package_call(call, text, self.os.as_deref(), &["Exit"])
+            || is_package_call(call, text, self.log.as_deref(), LOG_FATAL)
+    }
+
+    /// Whether `call` never returns to its caller: `panic`, an exit of the program, or a method
+    /// named like a `testing.TB` stop (`t.Fatalf`, `b.SkipNow`) on a variable.
+    pub fn never_returns(&self, call: Node, text: &str) -> bool {
+        if is_panic_call(call, text) || self.ends_program(call, text) {
+            return true;
+        }
+        call.child_by_field_name("function")
+            .filter(|callee| callee.kind() == "selector_expression")
+            .is_some_and(|callee| {
+                let on_variable = callee
+                    .child_by_field_name("operand")
+                    .is_some_and(|operand| operand.kind() == "identifier");
+                on_variable
+                    && callee
+                        .child_by_field_name("field")
+                        .is_some_and(|field| TEST_STOPS.contains(&&text[field.byte_range()]))
+            })
+    }
+
+    /// Whether running `statement` may leave the function: it contains a `return` or a call that
+    /// never returns (outside nested function literals).
+    pub fn may_leave(&self, statement: Node, text: &str) -> bool {
+        std::iter::once(statement)
+            .chain(descendants(statement, is_function))
+            .any(|node| match node.kind() {
+                "return_statement" => true,
+                "call_expression" => self.never_returns(node, text),
+                _ => false,
+            })
+    }
+
+    /// Whether a block always leaves the enclosing code: it ends in a terminating statement, with
+    /// `break`, `continue` and calls that never return counted as leaving too.
+    pub fn always_leaves(&self, block: Node, text: &str) -> bool {
+        let leaves = |statement: Node| match statement.kind() {
+            "break_statement" | "continue_statement" => true,
+            "expression_statement" => statement.named_child(0).is_some_and(|call| {
+                call.kind() == "call_expression" && self.never_returns(call, text)
+            }),
+            _ => false,
+        };
+        is_terminating(block, text, &leaves)
+    }
 }
 
 #[cfg(test)]

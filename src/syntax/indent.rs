@@ -10,6 +10,11 @@ pub fn line_start(text: &str, offset: usize) -> usize {
     text[..offset].rfind('\n').map_or(0, |at| at + 1)
 }
 
+/// The 1-based line number of `offset`, for messages.
+pub fn line_number(text: &str, offset: usize) -> usize {
+    text[..offset].bytes().filter(|&byte| byte == b'\n').count() + 1
+}
+
 /// The leading whitespace of the line containing `offset`.
 pub fn indentation_at(text: &str, offset: usize) -> &str {
     let start = line_start(text, offset);

@@ -35,6 +35,124 @@ pub fn import_names(root: Node, text: &str) -> HashSet<String> {
     names
 }
 
+/// The name under which the file sees the package with import path `path` (`"context"`), if it
+/// imports it under a usable name (not `_` or `.`).
+pub fn package_name(root: Node, text: &str, path: &str) -> Option<String> {
+    let mut cursor = root.walk();
+    for declaration in root.named_children(&mut cursor) {
+        if declaration.kind() != "import_declaration" {
+            continue;
+        }
+        for spec in descendants(declaration, |_| false) {
+            if spec.kind() != "import_spec" {
+                continue;
+            }
+            let imported = spec
+                .child_by_field_name("path")
+                .map(|node| text[node.byte_range()].trim_matches(['"', '`']));
+            if imported != Some(path) {
+                continue;
+            }
+            return match spec.child_by_field_name("name") {
+                Some(alias) => {
+                    let alias = &text[alias.byte_range()];
+                    (alias != "_" && alias != ".").then(|| alias.to_owned())
+                }
+                None => path.rsplit('/').next().map(str::to_owned),
+            };
+        }
+    }
+    None
+}
+
+/// Whether `call` is `pkg.function(...)` with `pkg` the file's name for import path `path`, one
+/// of `functions`, and `pkg` not shadowed by a local variable.
+pub fn is_package_call(call: Node, text: &str, package: Option<&str>, functions: &[&str]) -> bool {
+    let Some(package) = package else {
+        return false;
+    };
+    call.kind() == "call_expression"
+        && call
+            .child_by_field_name("function")
+            .filter(|callee| callee.kind() == "selector_expression")
+            .is_some_and(|callee| {
+                let operand = callee.child_by_field_name("operand");
+                let field = callee.child_by_field_name("field");
+                operand.is_some_and(|operand| {
+                    operand.kind() == "identifier"
+                        && &text[operand.byte_range()] == package
+                        && !is_shadowed(package, operand, text)
+                }) && field.is_some_and(|field| functions.contains(&&text[field.byte_range()]))
+            })
+}
+
+/// Whether `name` at `usage` refers to something declared in the file's functions rather than at
+/// package level: a local variable of any enclosing function (literals see their outer function's
+/// locals), or a parameter, receiver or named result of one of them.
+pub fn is_shadowed(name: &str, usage: Node, text: &str) -> bool {
+    if find_declaration(name, usage, root_of(usage), text).is_some() {
+        return true;
+    }
+    ancestors_of(usage)
+        .filter(|node| is_function(*node))
+        .any(|function| {
+            ["parameters", "receiver", "result"].iter().any(|field| {
+                function.child_by_field_name(field).is_some_and(|list| {
+                    descendants(list, |_| false).into_iter().any(|node| {
+                        node.kind() == "identifier"
+                            && &text[node.byte_range()] == name
+                            && node.parent().is_some_and(|parent| {
+                                parent.kind() == "parameter_declaration"
+                                    || parent.kind() == "variadic_parameter_declaration"
+                            })
+                    })
+                })
+            })
+        })
+}
+
+/// The top-level declaration of `name` in the file: a `func`, or the `var_spec`/`const_spec`/
+/// `type_spec` that declares it.
+pub fn top_level_declaration<'t>(root: Node<'t>, name: &str, text: &str) -> Option<Node<'t>> {
+    let mut cursor = root.walk();
+    let declarations: Vec<Node> = root.named_children(&mut cursor).collect();
+    declarations.into_iter().find_map(|declaration| {
+        if declaration.kind() == "function_declaration" {
+            return declaration
+                .child_by_field_name("name")
+                .filter(|ident| &text[ident.byte_range()] == name)
+                .map(|_| declaration);
+        }
+        if !matches!(
+            declaration.kind(),
+            "var_declaration" | "const_declaration" | "type_declaration"
+        ) {
+            return None;
+        }
+        descendants(declaration, |_| false)
+            .into_iter()
+            .find(|spec| {
+                matches!(spec.kind(), "var_spec" | "const_spec" | "type_spec") && {
+                    let mut names = spec.walk();
+                    spec.children_by_field_name("name", &mut names)
+                        .any(|ident| &text[ident.byte_range()] == name)
+                }
+            })
+    })
+}
+
+fn ancestors_of(node: Node) -> impl Iterator<Item = Node> {
+    std::iter::successors(node.parent(), |node| node.parent())
+}
+
+fn root_of(node: Node) -> Node {
+    let mut root = node;
+    while let Some(parent) = root.parent() {
+        root = parent;
+    }
+    root
+}
+
 /// The variable an expression is rooted in: `x` for `x`, `x.a.b`, `x[i]`, `&x`, `*x`, `(x)`,
 /// `x.M()` (a method call on x). `None` for literals, plain function calls and the like.
 pub fn root_identifier(expr: Node) -> Option<Node> {
@@ -271,6 +389,20 @@ mod tests {
         let names = import_names(tree.root_node(), text);
         assert!(names.contains("os") && names.contains("foo") && names.contains("yaml"));
         assert!(!names.contains("bar"));
+    }
+
+    #[test]
+    fn package_names_follow_aliases() {
+        let text = "package p\n\nimport (\n\tstdctx \"context\"\n\t\"os\"\n\t_ \"embed\"\n)\n";
+        let tree = parse_for_test(text);
+        let root = tree.root_node();
+        assert_eq!(
+            package_name(root, text, "context").as_deref(),
+            Some("stdctx")
+        );
+        assert_eq!(package_name(root, text, "os").as_deref(), Some("os"));
+        assert_eq!(package_name(root, text, "embed"), None);
+        assert_eq!(package_name(root, text, "log"), None);
     }
 
     #[test]

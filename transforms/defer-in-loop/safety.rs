@@ -99,16 +99,6 @@ fn is_safe(file: &GoFile, for_loop: Node, defer: Node) -> bool {
 /// of unknown origin) may be what the code after the loop relies on, so it is never assumed safe.
 const RELEASE_METHODS: &[&str] = &["Close", "Stop", "Release", "Cancel"];
 
-/// The `context` functions whose second result is the cancel function.
-const CONTEXT_CONSTRUCTORS: &[&str] = &[
-    "WithCancel",
-    "WithTimeout",
-    "WithDeadline",
-    "WithCancelCause",
-    "WithTimeoutCause",
-    "WithDeadlineCause",
-];
-
 /// Packages whose functions only print or build errors: a value passed to them goes nowhere.
 const LOGGING_PACKAGES: &[&str] = &["log", "slog"];
 
@@ -186,9 +176,9 @@ fn is_context_cancel(ident: Node, body: Node, imports: &HashSet<String>, text: &
                         operand.kind() == "identifier"
                             && imports.contains(&text[operand.byte_range()])
                     });
-                let constructor = callee
-                    .child_by_field_name("field")
-                    .is_some_and(|field| CONTEXT_CONSTRUCTORS.contains(&&text[field.byte_range()]));
+                let constructor = callee.child_by_field_name("field").is_some_and(|field| {
+                    crate::syntax::known::CONTEXT_CONSTRUCTORS.contains(&&text[field.byte_range()])
+                });
                 package && constructor
             })
 }

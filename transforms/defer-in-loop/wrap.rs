@@ -519,31 +519,12 @@ fn remove_label(for_loop: Node, text: &str) -> Result<Edit, String> {
 
 /// The zero value of a type spelled `type_text`, when the spelling alone tells it.
 fn zero_literal(type_text: &str) -> Option<&'static str> {
-    const NUMERIC: &[&str] = &[
-        "int",
-        "int8",
-        "int16",
-        "int32",
-        "int64",
-        "uint",
-        "uint8",
-        "uint16",
-        "uint32",
-        "uint64",
-        "uintptr",
-        "float32",
-        "float64",
-        "complex64",
-        "complex128",
-        "byte",
-        "rune",
-    ];
     let nil_kinds = ["*", "[]", "map[", "chan ", "chan<-", "<-chan", "func("];
     match type_text {
         "error" | "any" | "interface{}" => Some("nil"),
         "string" => Some("\"\""),
         "bool" => Some("false"),
-        numeric if NUMERIC.contains(&numeric) => Some("0"),
+        numeric if crate::syntax::known::NUMERIC_TYPES.contains(&numeric) => Some("0"),
         other if nil_kinds.iter().any(|prefix| other.starts_with(prefix)) => Some("nil"),
         _ => None,
     }
