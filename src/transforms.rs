@@ -13,10 +13,22 @@ use crate::goversion::GoVersion;
 use crate::query::{self, CompiledQuery};
 use crate::syntax::GoFile;
 
+#[path = "../transforms/defer-before-check/mod.rs"]
+pub mod defer_before_check;
+#[path = "../transforms/defer-eval/mod.rs"]
+pub mod defer_eval;
 #[path = "../transforms/defer-in-loop/mod.rs"]
 pub mod defer_in_loop;
+#[path = "../transforms/defer-recover/mod.rs"]
+pub mod defer_recover;
+#[path = "../transforms/exit-after-defer/mod.rs"]
+pub mod exit_after_defer;
 #[path = "../transforms/loop-var-capture/mod.rs"]
 pub mod loop_var_capture;
+#[path = "../transforms/lost-cancel/mod.rs"]
+pub mod lost_cancel;
+#[path = "../transforms/tx-rollback/mod.rs"]
+pub mod tx_rollback;
 
 /// Everything the engine needs to know about a rule.
 pub struct Rule {
@@ -73,13 +85,33 @@ impl<'t> QueryMatch<'t> {
     }
 }
 
+/// Code quoted in a message: its first line, at most 60 characters, `…` marking a cut.
+pub fn shown(code: &str) -> String {
+    let first = code.lines().next().unwrap_or("");
+    let cut: String = first.chars().take(60).collect();
+    if cut.len() < code.len() {
+        format!("{cut} …")
+    } else {
+        cut
+    }
+}
+
 /// For rules that apply whatever the Go version.
 pub fn any_go_version(_: Option<GoVersion>, _: &str) -> bool {
     true
 }
 
 /// All rules, in registration order.
-pub static RULES: &[&Rule] = &[&defer_in_loop::RULE, &loop_var_capture::RULE];
+pub static RULES: &[&Rule] = &[
+    &defer_in_loop::RULE,
+    &loop_var_capture::RULE,
+    &tx_rollback::RULE,
+    &defer_before_check::RULE,
+    &lost_cancel::RULE,
+    &defer_eval::RULE,
+    &defer_recover::RULE,
+    &exit_after_defer::RULE,
+];
 
 pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|rule| rule.id == id)

@@ -1,0 +1,313 @@
+//! defer-before-check: `x, err := call()` followed by a defer that uses `x` placed before the
+//! `if err != nil` check of that call.
+//!
+//! Fix: move the defer to the line after the check, when the check always leaves.
+
+use tree_sitter::Node;
+
+use crate::fix::{Applicability, Finding, Fix};
+use crate::syntax::checks::{
+    ErrorCheck, assigned_names, compares_with_nil, error_check_after, mentions, single_value,
+};
+use crate::syntax::flow::{Exits, jump_target};
+use crate::syntax::known::BEGIN_METHODS;
+use crate::syntax::names::{contains, expression_list, root_identifier};
+use crate::syntax::statements::{move_after, siblings_between};
+use crate::syntax::{GoFile, ancestors, descendants, is_function};
+use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
+
+pub static RULE: Rule = Rule {
+    id: "defer-before-check",
+    summary: "a defer uses a call's result before the call's error is checked",
+    docs: include_str!("README.md"),
+    query_source: include_str!("query.scm"),
+    keywords: &["defer"],
+    anchors: &["defer_statement"],
+    applies_to: crate::transforms::any_go_version,
+    check,
+    compiled: std::sync::OnceLock::new(),
+};
+
+fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
+    let file = &context.file;
+    let exits = Exits::of(file.tree.root_node(), file.text);
+    matches
+        .iter()
+        .filter_map(|found| found.get("anchor"))
+        .filter_map(|defer| finding(file, defer, &exits))
+        .collect()
+}
+
+/// The call statement a defer depends on: the nearest earlier statement of the block that assigns
+/// a variable the defer uses, from a single call with an error as its last result.
+struct Guarded<'t> {
+    call_statement: Node<'t>,
+    value: &'t str,
+    err: &'t str,
+}
+
+fn guarded_call<'t>(defer: Node<'t>, text: &'t str) -> Option<Guarded<'t>> {
+    let mut previous = defer.prev_named_sibling();
+    let mut passed: Vec<Node> = Vec::new();
+    while let Some(statement) = previous {
+        previous = statement.prev_named_sibling();
+        if !matches!(
+            statement.kind(),
+            "short_var_declaration" | "assignment_statement"
+        ) {
+            passed.push(statement);
+            continue;
+        }
+        let names = assigned_names(statement, text);
+        let Some((err, values)) = names.split_last() else {
+            passed.push(statement);
+            continue;
+        };
+        let Some(value) = values
+            .iter()
+            .find(|name| **name != "_" && uses_value(defer, name, text))
+        else {
+            passed.push(statement);
+            continue;
+        };
+        let call = single_value(statement).filter(|value| value.kind() == "call_expression")?;
+        let is_begin = call
+            .child_by_field_name("function")
+            .and_then(|callee| callee.child_by_field_name("field"))
+            // Transactions are tx-rollback's: each mistake is reported once.
+            .is_some_and(|field| BEGIN_METHODS.contains(&&text[field.byte_range()]));
+        // Rewritten since the call (`if c == nil { c = fallback }`): it need not be the zero
+        // value the failing call returned any more.
+        let rewritten = passed.iter().any(|between| {
+            std::iter::once(*between)
+                .chain(descendants(*between, is_function))
+                .any(|node| written_names(node, text).contains(value))
+        });
+        if is_begin || rewritten || !is_error_name(err) || values.is_empty() {
+            return None;
+        }
+        return Some(Guarded {
+            call_statement: statement,
+            value,
+            err,
+        });
+    }
+    None
+}
+
+/// Whether the defer uses the variable `value` (not a parameter of a deferred function literal
+/// that happens to share its name: `defer func(c *conn) { c.Close() }(other)`).
+fn uses_value(defer: Node, value: &str, text: &str) -> bool {
+    descendants(defer, |_| false).into_iter().any(|node| {
+        node.kind() == "identifier"
+            && &text[node.byte_range()] == value
+            && !ancestors(node).any(|ancestor| {
+                ancestor.kind() == "func_literal"
+                    && ancestor
+                        .child_by_field_name("parameters")
+                        .is_some_and(|parameters| mentions(parameters, value, text))
+            })
+    })
+}
+
+/// `err`, `readErr`, `parseError`: the names Go code gives error results (`ok`, `hit` and the
+/// like are not errors, and `if !ok` is not an error check).
+fn is_error_name(name: &str) -> bool {
+    name == "err" || name.ends_with("Err") || name.ends_with("Error") || name.ends_with("err")
+}
+
+fn finding(file: &GoFile, defer: Node, exits: &Exits) -> Option<Finding> {
+    let text = file.text;
+    let guarded = guarded_call(defer, text)?;
+    if !is_misplaced(defer, &guarded, text) {
+        return None;
+    }
+    let Guarded {
+        call_statement,
+        value,
+        err,
+    } = guarded;
+    let skip = |node: Node| node.kind() == "defer_statement";
+    let check = error_check_after(call_statement, err, text, exits, &skip)?;
+    let check_statement = check.statement();
+    if check_statement.start_byte() < defer.start_byte() {
+        return None;
+    }
+    let call = defer.named_child(0)?;
+    let shown_defer = format!("defer {}", shown(&text[call.byte_range()]));
+    let mut message = format!(
+        "{shown_defer} comes before the check of {err}: when the call fails, {value} is usually nil or invalid and the deferred call may panic"
+    );
+    let fix = match check {
+        ErrorCheck::Leaving(check) => {
+            // Every misplaced defer of this call moves in one fix, keeping their order (the
+            // findings share it; the engine applies it once).
+            let group: Vec<Node> = siblings_between(call_statement, check)
+                .into_iter()
+                .filter(|statement| {
+                    statement.kind() == "defer_statement"
+                        && guarded_call(*statement, text).is_some_and(|other| {
+                            other.call_statement.id() == call_statement.id()
+                                && is_misplaced(*statement, &other, text)
+                        })
+                })
+                .collect();
+            let fix = moved(text, &group, check, exits);
+            if fix.is_none() {
+                message.push_str(
+                    " (no fix: the defer or the check shares its lines with other code, or a trailing comment would need realigning)",
+                );
+            }
+            fix
+        }
+        ErrorCheck::Other(_) => {
+            message.push_str(" (no fix: the check does not only test `err != nil` and leave)");
+            None
+        }
+    };
+    Some(Finding {
+        rule: RULE.id,
+        span: defer.byte_range(),
+        message,
+        fix,
+    })
+}
+
+/// Whether a defer using a call's value is this rule's mistake rather than written on purpose:
+/// one that looks at the error itself (`if err == nil { f.Close() }`) or compares the value with
+/// nil (`if x != nil { … }`, for calls that return something to clean up with their error) is
+/// guarded already.
+fn is_misplaced(defer: Node, guarded: &Guarded, text: &str) -> bool {
+    !mentions(defer, guarded.err, text) && !compares_with_nil(defer, guarded.value, text)
+}
+
+/// The fix moving the `group` of defers after `check`: unsafe when a statement in between may
+/// leave or jump out (the defers ran on that path before), defers (the run order would change),
+/// or writes or calls a method on a variable the deferred calls read now; unsafe too when a
+/// deferred call does more than call a method of the value.
+fn moved(text: &str, group: &[Node], check: Node, exits: &Exits) -> Option<Fix> {
+    let first = *group.first()?;
+    let edits = move_after(text, group, check)?;
+    let in_group = |node: Node| group.iter().any(|member| member.id() == node.id());
+    let evaluated_now: Vec<&str> = group
+        .iter()
+        .flat_map(|defer| evaluated_at_defer(*defer, text))
+        .collect();
+    let unsafe_between = siblings_between(first, check)
+        .into_iter()
+        .filter(|statement| !in_group(*statement))
+        .any(|statement| {
+            exits.may_leave(statement, text)
+                || jumps_out(statement, text)
+                || std::iter::once(statement)
+                    .chain(descendants(statement, is_function))
+                    .any(|node| {
+                        node.kind() == "defer_statement"
+                            || written_names(node, text)
+                                .iter()
+                                .chain(method_receivers(node, text).iter())
+                                .any(|name| evaluated_now.contains(name))
+                    })
+        });
+    // `cleanup()`, `drain(body)`, `pool.Put(buf)`: the callee may accept the value returned
+    // with an error, and skipping it on the error path could leak.
+    let callee_takes_value = group.iter().any(|defer| {
+        guarded_call(*defer, text)
+            .is_none_or(|guarded| !used_only_as_receiver(*defer, guarded.value, text))
+    });
+    let applicability = if unsafe_between || callee_takes_value {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    Some(Fix::new(
+        "move the defer to right after the error check",
+        edits,
+        applicability,
+    ))
+}
+
+/// Whether a `break`, `continue` or `goto` in `statement` leaves it.
+fn jumps_out(statement: Node, text: &str) -> bool {
+    descendants(statement, is_function)
+        .into_iter()
+        .any(|node| match node.kind() {
+            "goto_statement" => true,
+            "break_statement" | "continue_statement" => {
+                jump_target(node, text).is_none_or(|target| !contains(statement, target))
+            }
+            _ => false,
+        })
+}
+
+/// Variables whose methods `node` calls (`c.Rename(…)` may change `c` through a pointer).
+fn method_receivers<'a>(node: Node, text: &'a str) -> Vec<&'a str> {
+    if node.kind() != "call_expression" {
+        return Vec::new();
+    }
+    node.child_by_field_name("function")
+        .filter(|callee| callee.kind() == "selector_expression")
+        .and_then(|callee| callee.child_by_field_name("operand"))
+        .and_then(root_identifier)
+        .map(|root| vec![&text[root.byte_range()]])
+        .unwrap_or_default()
+}
+
+/// Whether every use of `value` in the defer is the receiver of a method call (`x.Close()`,
+/// `x.Body.Close()`): such a call on the zero value returned with an error is what panics, and
+/// what the check protects.
+fn used_only_as_receiver(defer: Node, value: &str, text: &str) -> bool {
+    descendants(defer, |_| false)
+        .into_iter()
+        .filter(|node| node.kind() == "identifier" && &text[node.byte_range()] == value)
+        .all(|ident| {
+            let mut node = ident;
+            let mut selected = false;
+            while let Some(parent) = node.parent().filter(|parent| {
+                parent.kind() == "selector_expression"
+                    && parent
+                        .child_by_field_name("operand")
+                        .is_some_and(|operand| operand.id() == node.id())
+            }) {
+                node = parent;
+                selected = true;
+            }
+            selected
+                && node.parent().is_some_and(|call| {
+                    call.kind() == "call_expression"
+                        && call
+                            .child_by_field_name("function")
+                            .is_some_and(|function| function.id() == node.id())
+                })
+        })
+}
+
+/// Variables read when the defer statement runs: the callee's receiver and the arguments
+/// (a deferred function literal's body runs later and reads its variables then).
+fn evaluated_at_defer<'a>(defer: Node, text: &'a str) -> Vec<&'a str> {
+    let Some(call) = defer.named_child(0) else {
+        return Vec::new();
+    };
+    descendants(call, is_function)
+        .into_iter()
+        .filter(|node| node.kind() == "identifier")
+        .map(|node| &text[node.byte_range()])
+        .collect()
+}
+
+/// The variables a statement node assigns (`x = …`, `x, y := …`, `x++`).
+fn written_names<'a>(node: Node, text: &'a str) -> Vec<&'a str> {
+    let targets = match node.kind() {
+        "assignment_statement" | "short_var_declaration" => node
+            .child_by_field_name("left")
+            .map(expression_list)
+            .unwrap_or_default(),
+        "inc_statement" | "dec_statement" => node.named_child(0).into_iter().collect(),
+        _ => return Vec::new(),
+    };
+    targets
+        .into_iter()
+        .filter_map(root_identifier)
+        .map(|ident| &text[ident.byte_range()])
+        .collect()
+}

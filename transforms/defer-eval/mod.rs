@@ -1,0 +1,306 @@
+//! defer-eval: `defer F(args)` where an argument measures elapsed time (`time.Since(start)`,
+//! `time.Now().Sub(start)`): arguments are evaluated when the defer statement runs, so the
+//! measurement is taken at the start, not at the return.
+//!
+//! Fix: `defer func() { F(args) }()`, so the whole call, arguments included, runs at return.
+
+use tree_sitter::Node;
+
+use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::syntax::checks::mentions;
+use crate::syntax::indent::{indentation_at, raw_string_ranges, reindent_with_edits};
+use crate::syntax::names::{
+    contains, find_declaration, import_names, is_package_call, package_name,
+};
+use crate::syntax::statements::clear_of_trailing_comments;
+use crate::syntax::{GoFile, ancestors, descendants, enclosing_function, is_function};
+use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
+
+pub static RULE: Rule = Rule {
+    id: "defer-eval",
+    summary: "a deferred call's argument measures time when the defer runs, not at return",
+    docs: include_str!("README.md"),
+    query_source: include_str!("query.scm"),
+    keywords: &["Since", "Sub"],
+    anchors: &["defer_statement"],
+    applies_to: crate::transforms::any_go_version,
+    check,
+    compiled: std::sync::OnceLock::new(),
+};
+
+/// Builtins that only read their arguments.
+const PURE_BUILTINS: &[&str] = &[
+    "len", "cap", "min", "max", "string", "int", "int64", "float64",
+];
+
+/// Identifiers that are never variables.
+const PREDECLARED: &[&str] = &["nil", "true", "false", "iota", "_"];
+
+fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
+    let file = &context.file;
+    let Some(time) = package_name(file.tree.root_node(), file.text, "time") else {
+        return Vec::new();
+    };
+    matches
+        .iter()
+        .filter_map(|found| found.get("anchor"))
+        .filter_map(|defer| finding(file, &time, defer))
+        .collect()
+}
+
+fn finding(file: &GoFile, time: &str, defer: Node) -> Option<Finding> {
+    let text = file.text;
+    let call = defer.named_child(0)?;
+    let arguments = call.child_by_field_name("arguments")?;
+    let measurement = descendants(arguments, is_function)
+        .into_iter()
+        .find(|node| is_measurement(*node, time, text))?;
+    let message = format!(
+        "{} is evaluated when the defer statement runs, not when {} runs at return: it measures (almost) nothing",
+        shown(&text[measurement.byte_range()]),
+        shown(&text[call.child_by_field_name("function")?.byte_range()]),
+    );
+    let fix = wrapped(text, defer, call).map(|edit| {
+        let applicability = if evaluated_later_may_differ(file, time, defer, call) {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        };
+        Fix::new(
+            "wrap the deferred call in a function literal so its arguments are evaluated at return",
+            vec![edit],
+            applicability,
+        )
+    });
+    Some(Finding {
+        rule: RULE.id,
+        span: measurement.byte_range(),
+        message,
+        fix,
+    })
+}
+
+/// `time.Since(x)` or `time.Now().Sub(x)`.
+fn is_measurement(node: Node, time: &str, text: &str) -> bool {
+    if is_package_call(node, text, Some(time), &["Since"]) {
+        return true;
+    }
+    node.kind() == "call_expression"
+        && node
+            .child_by_field_name("function")
+            .filter(|callee| callee.kind() == "selector_expression")
+            .is_some_and(|callee| {
+                callee
+                    .child_by_field_name("field")
+                    .is_some_and(|field| &text[field.byte_range()] == "Sub")
+                    && callee
+                        .child_by_field_name("operand")
+                        .is_some_and(|operand| is_package_call(operand, text, Some(time), &["Now"]))
+            })
+}
+
+/// The edit replacing the deferred call with `func() { call }()`; multi-line calls get the
+/// literal's body on lines of their own, one tab deeper (raw strings untouched).
+fn wrapped(text: &str, defer: Node, call: Node) -> Option<Edit> {
+    let call_text = &text[call.byte_range()];
+    // Every line of the defer changes width or indentation: none of them, nor their neighbours,
+    // may carry a trailing comment gofmt aligns.
+    let line_offsets: Vec<usize> = std::iter::once(defer.start_byte())
+        .chain(
+            call_text
+                .match_indices('\n')
+                .map(|(at, _)| call.start_byte() + at + 1),
+        )
+        .collect();
+    if !clear_of_trailing_comments(text, &line_offsets) {
+        return None;
+    }
+    if !call_text.contains('\n') {
+        return Some(Edit::replace(
+            call.byte_range(),
+            format!("func() {{ {call_text} }}()"),
+        ));
+    }
+    let indentation = indentation_at(text, defer.start_byte());
+    let body = reindent_with_edits(text, call.byte_range(), &[], &raw_string_ranges(call, text));
+    Some(Edit::replace(
+        call.byte_range(),
+        format!("func() {{\n{indentation}\t{body}\n{indentation}}}()"),
+    ))
+}
+
+/// Whether moving the evaluation of the callee and arguments from the defer statement to the
+/// return could change more than the measurement: a variable they read is written after the
+/// defer (or is a named result, which `return x` writes, or a package variable, which anything
+/// may write), a value whose fields they read is used by a method call or passed on after the
+/// defer, or they call something other than `time` functions and pure builtins.
+fn evaluated_later_may_differ(file: &GoFile, time: &str, defer: Node, call: Node) -> bool {
+    let text = file.text;
+    let Some(function) = enclosing_function(defer) else {
+        return true;
+    };
+    let Some(body) = function.child_by_field_name("body") else {
+        return true;
+    };
+    let evaluated = descendants(call, is_function);
+    // Calls other than the measurement's own (`time.Now`, `.Sub`, `.Seconds()` on a duration).
+    let impure_call = evaluated.iter().any(|node| {
+        if node.kind() != "call_expression" {
+            return false;
+        }
+        if node.id() == call.id() {
+            return false;
+        }
+        let Some(callee) = node.child_by_field_name("function") else {
+            return true;
+        };
+        let on_time = callee
+            .child_by_field_name("operand")
+            .is_some_and(|operand| {
+                &text[operand.byte_range()] == time
+                    || is_measurement(operand, time, text)
+                    || is_package_call(operand, text, Some(time), &["Now"])
+            });
+        let pure_builtin =
+            callee.kind() == "identifier" && PURE_BUILTINS.contains(&&text[callee.byte_range()]);
+        !(on_time || pure_builtin || is_measurement(*node, time, text))
+    });
+    if impure_call {
+        return true;
+    }
+    // In a loop, what comes before the defer in the text also runs after it.
+    let loop_start = ancestors(defer)
+        .take_while(|node| node.id() != function.id())
+        .filter(|node| node.kind() == "for_statement")
+        .last()
+        .map_or(defer.end_byte(), |outer| outer.start_byte());
+    let all: Vec<Node> = descendants(body, |_| false);
+    let jumps_back = all.iter().any(|node| node.kind() == "goto_statement");
+    let later: Vec<Node> = all
+        .iter()
+        .copied()
+        .filter(|node| jumps_back || node.start_byte() >= loop_start)
+        .filter(|node| !contains(defer, *node))
+        .collect();
+    let callee = call.child_by_field_name("function");
+    let imports = import_names(file.tree.root_node(), text);
+    let is_package = |ident: &Node| {
+        imports.contains(&text[ident.byte_range()])
+            && ident.parent().is_some_and(|parent| {
+                parent.kind() == "selector_expression"
+                    && parent
+                        .child_by_field_name("operand")
+                        .is_some_and(|operand| operand.id() == ident.id())
+            })
+            && find_declaration(&text[ident.byte_range()], *ident, body, text).is_none()
+    };
+    evaluated
+        .iter()
+        .filter(|node| node.kind() == "identifier")
+        .filter(|ident| {
+            let name = &text[ident.byte_range()];
+            // A function declared at package level (`record` in `record(…)`) does not change; a
+            // local function variable is checked like any other.
+            let is_callee = callee.is_some_and(|callee| callee.id() == ident.id())
+                && find_declaration(name, **ident, body, text).is_none()
+                && !is_parameter(function, name, text);
+            !PREDECLARED.contains(&name)
+                && !PURE_BUILTINS.contains(&name)
+                && name != time
+                && !is_callee
+                && !is_package(ident)
+        })
+        .any(|ident| {
+            let name = &text[ident.byte_range()];
+            let declared = find_declaration(name, *ident, body, text).is_some()
+                || is_parameter(function, name, text);
+            if !declared || is_named_result(function, name, text) {
+                return !is_top_level_constant(file, name);
+            }
+            // Written after the defer, handed to a call or a method after it (a pointer method
+            // or `delete(m, k)` may change it), its address taken, or written by a closure.
+            let changed_later = later
+                .iter()
+                .any(|node| writes(*node, name, text) || hands_on(*node, name, text));
+            let changed_elsewhere = all.iter().any(|node| {
+                (node.kind() == "unary_expression" && writes(*node, name, text))
+                    || (node.kind() == "func_literal"
+                        && descendants(*node, |_| false)
+                            .into_iter()
+                            .any(|inner| writes(inner, name, text)))
+            });
+            changed_later || changed_elsewhere
+        })
+}
+
+fn is_parameter(function: Node, name: &str, text: &str) -> bool {
+    ["parameters", "receiver"].iter().any(|field| {
+        function
+            .child_by_field_name(field)
+            .is_some_and(|list| mentions(list, name, text))
+    })
+}
+
+fn is_named_result(function: Node, name: &str, text: &str) -> bool {
+    function
+        .child_by_field_name("result")
+        .filter(|result| result.kind() == "parameter_list")
+        .is_some_and(|result| mentions(result, name, text))
+}
+
+/// A `const` declared at the top level of this file.
+fn is_top_level_constant(file: &GoFile, name: &str) -> bool {
+    let root = file.tree.root_node();
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor)
+        .filter(|node| node.kind() == "const_declaration")
+        .any(|declaration| {
+            descendants(declaration, |_| false).into_iter().any(|node| {
+                node.kind() == "identifier"
+                    && &file.text[node.byte_range()] == name
+                    && node
+                        .parent()
+                        .is_some_and(|parent| parent.kind() == "const_spec")
+            })
+        })
+}
+
+/// Whether `node` writes the variable `name`: assigns it (`name = …`, `name += …`, `name, x :=
+/// …`), increments it, or takes its address.
+fn writes(node: Node, name: &str, text: &str) -> bool {
+    let target_is_name = |target: Node| {
+        crate::syntax::names::root_identifier(target)
+            .is_some_and(|root| &text[root.byte_range()] == name)
+    };
+    match node.kind() {
+        "assignment_statement" | "short_var_declaration" => node
+            .child_by_field_name("left")
+            .map(crate::syntax::names::expression_list)
+            .unwrap_or_default()
+            .into_iter()
+            .any(target_is_name),
+        "inc_statement" | "dec_statement" => node.named_child(0).is_some_and(target_is_name),
+        "unary_expression" => {
+            node.child_by_field_name("operator")
+                .is_some_and(|op| &text[op.byte_range()] == "&")
+                && node
+                    .child_by_field_name("operand")
+                    .is_some_and(target_is_name)
+        }
+        _ => false,
+    }
+}
+
+/// Whether `node` hands the value `name` to code that may change its fields: a method call on it
+/// or passing it as an argument.
+fn hands_on(node: Node, name: &str, text: &str) -> bool {
+    node.kind() == "identifier"
+        && &text[node.byte_range()] == name
+        && ancestors(node).next().is_some_and(|parent| {
+            parent.kind() == "argument_list"
+                || (parent.kind() == "selector_expression"
+                    && parent
+                        .parent()
+                        .is_some_and(|grand| grand.kind() == "call_expression"))
+        })
+}

@@ -1,0 +1,65 @@
+//! defer-recover: `defer recover()` stops no panic: recover only works when called by the
+//! deferred function itself, and here the deferred function *is* recover.
+//!
+//! Report only; the fix offered is unsafe: `defer func() { _ = recover() }()`, which does stop
+//! panics, and swallows them.
+
+use tree_sitter::Node;
+
+use crate::fix::{Edit, Finding, Fix};
+use crate::syntax::GoFile;
+use crate::syntax::names::{is_shadowed, top_level_declaration};
+use crate::syntax::statements::clear_of_trailing_comments;
+use crate::transforms::{QueryMatch, Rule, RuleContext};
+
+pub static RULE: Rule = Rule {
+    id: "defer-recover",
+    summary: "defer recover() has no effect: recover must be called by the deferred function",
+    docs: include_str!("README.md"),
+    query_source: include_str!("query.scm"),
+    keywords: &["recover"],
+    anchors: &["defer_statement"],
+    applies_to: crate::transforms::any_go_version,
+    check,
+    compiled: std::sync::OnceLock::new(),
+};
+
+fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
+    matches
+        .iter()
+        .filter_map(|found| finding(&context.file, found.get("anchor")?, found.get("callee")?))
+        .collect()
+}
+
+fn finding(file: &GoFile, defer: Node, callee: Node) -> Option<Finding> {
+    let text = file.text;
+    let call = defer.named_child(0)?;
+    // A `recover` declared anywhere in the file (a local, a parameter, a package-level func or
+    // var) is not the builtin.
+    if is_shadowed("recover", callee, text)
+        || top_level_declaration(file.tree.root_node(), "recover", text).is_some()
+    {
+        return None;
+    }
+    if call
+        .child_by_field_name("arguments")
+        .is_some_and(|arguments| arguments.named_child_count() > 0)
+    {
+        return None;
+    }
+    let fix = clear_of_trailing_comments(text, &[defer.start_byte()]).then(|| {
+        Fix::unsafe_edits(
+            "defer a function literal that calls recover (this swallows every panic)",
+            vec![Edit::replace(
+                call.byte_range(),
+                "func() { _ = recover() }()",
+            )],
+        )
+    });
+    Some(Finding {
+        rule: RULE.id,
+        span: defer.byte_range(),
+        message: "defer recover() does not stop a panic: recover only has an effect when the deferred function calls it; `defer func() { _ = recover() }()` would, and would swallow every panic".into(),
+        fix,
+    })
+}
