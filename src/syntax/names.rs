@@ -90,7 +90,9 @@ pub fn is_package_call(call: Node, text: &str, package: Option<&str>, functions:
 /// package level: a local variable of any enclosing function (literals see their outer function's
 /// locals), or a parameter, receiver or named result of one of them.
 pub fn is_shadowed(name: &str, usage: Node, text: &str) -> bool {
-    if find_declaration(name, usage, root_of(usage), text).is_some() {
+    let local = find_declaration(name, usage, root_of(usage), text)
+        .is_some_and(|declaration| ancestors_of(declaration.statement).any(is_function));
+    if local {
         return true;
     }
     ancestors_of(usage)
