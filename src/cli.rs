@@ -121,8 +121,9 @@ fn settings(args: &Args) -> Result<Settings, String> {
 
 pub fn run(args: &Args) -> Result<u8, String> {
     if args.list_rules {
+        let width = RULES.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
         for rule in RULES {
-            println!("{:<16} {}", rule.id, rule.summary);
+            println!("{:<width$}  {}", rule.id, rule.summary);
         }
         return Ok(0);
     }

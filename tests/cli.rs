@@ -299,7 +299,18 @@ fn rule_selection_and_docs() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("unknown rule \"no-such-rule\""));
     let rules = deferfix(dir.path(), &["--list-rules"]);
-    assert!(stdout(&rules).starts_with("defer-in-loop "));
+    let listing = stdout(&rules);
+    assert!(listing.starts_with("defer-in-loop "));
+    assert_eq!(listing.lines().count(), deferfix::transforms::RULES.len());
+    // Summaries start in one column, however long the rule ids are.
+    let summary_columns: std::collections::HashSet<usize> = listing
+        .lines()
+        .map(|line| {
+            let id_end = line.find(' ').unwrap_or(0);
+            line.len() - line[id_end..].trim_start().len()
+        })
+        .collect();
+    assert_eq!(summary_columns.len(), 1, "{listing}");
     let explain = deferfix(dir.path(), &["--explain", "defer-in-loop"]);
     for section in [
         "## What it does",
