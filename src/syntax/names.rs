@@ -346,6 +346,47 @@ pub fn is_declared_name(ident: Node, text: &str) -> bool {
     }
 }
 
+/// The variables `node` itself writes (not its children): the roots of the targets of `=`, `op=`
+/// and `:=`, of `x++`/`x--`, of `for k, v = range` and of `case v = <-ch`, and the root of `&x`
+/// (whose address lets anything write it).
+pub fn written_variables<'a>(node: Node, text: &'a str) -> Vec<&'a str> {
+    written_targets(node, text)
+        .into_iter()
+        .filter_map(root_identifier)
+        .map(|ident| &text[ident.byte_range()])
+        .collect()
+}
+
+/// The variables `node` gives a new value as a whole (`x = …`, `for _, x = range`, `&x`), not
+/// through a field or element (`x.f = …`).
+pub fn rebound_variables<'a>(node: Node, text: &'a str) -> Vec<&'a str> {
+    written_targets(node, text)
+        .into_iter()
+        .filter(|target| target.kind() == "identifier")
+        .map(|ident| &text[ident.byte_range()])
+        .collect()
+}
+
+fn written_targets<'t>(node: Node<'t>, text: &str) -> Vec<Node<'t>> {
+    let targets: Vec<Node> = match node.kind() {
+        "assignment_statement" | "short_var_declaration" | "range_clause" | "receive_statement" => {
+            node.child_by_field_name("left")
+                .map(expression_list)
+                .unwrap_or_default()
+        }
+        "inc_statement" | "dec_statement" => node.named_child(0).into_iter().collect(),
+        "unary_expression"
+            if node
+                .child_by_field_name("operator")
+                .is_some_and(|op| &text[op.byte_range()] == "&") =>
+        {
+            node.child_by_field_name("operand").into_iter().collect()
+        }
+        _ => Vec::new(),
+    };
+    targets
+}
+
 /// Whether `outer`'s byte range contains `inner`'s.
 pub fn contains(outer: Node, inner: Node) -> bool {
     outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()

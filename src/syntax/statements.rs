@@ -76,7 +76,34 @@ pub fn has_trailing_comment(text: &str, offset: usize) -> bool {
     let start = line_start(text, offset);
     let end = line_end(text, offset);
     let line = text[start..end].trim();
-    line.find("//").is_some_and(|at| at > 0) || line.find("/*").is_some_and(|at| at > 0)
+    comment_start(line).is_some_and(|at| at > 0)
+}
+
+/// Where a `//` or `/*` comment starts on a line of code, skipping string and rune literals
+/// (`"http://x"` holds no comment).
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        match quote {
+            Some(open) => {
+                if byte == b'\\' && open != b'`' {
+                    at += 1;
+                } else if byte == open {
+                    quote = None;
+                }
+            }
+            None => match byte {
+                b'"' | b'`' | b'\'' => quote = Some(byte),
+                b'/' if matches!(bytes.get(at + 1), Some(b'/' | b'*')) => return Some(at),
+                _ => {}
+            },
+        }
+        at += 1;
+    }
+    None
 }
 
 /// Whether a statement could be moved or inserted next to these offsets without touching a line
@@ -179,6 +206,15 @@ mod tests {
         let text = "a\n\nX\n\nb\n";
         let edit = remove_lines(text, 3..5);
         assert_eq!(edit.range, 3..6);
+    }
+
+    #[test]
+    fn comments_are_not_found_inside_strings() {
+        assert_eq!(comment_start(r#"get("http://x") // fetch"#), Some(16));
+        assert_eq!(comment_start(r#"get("http://x")"#), None);
+        assert_eq!(comment_start(r#"r := '/' // slash"#), Some(9));
+        assert_eq!(comment_start("s := `a//b`"), None);
+        assert_eq!(comment_start(r#"q := "\"//" /* c */"#), Some(12));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::syntax::checks::{
 };
 use crate::syntax::flow::{Exits, jump_target};
 use crate::syntax::known::BEGIN_METHODS;
-use crate::syntax::names::{contains, expression_list, root_identifier};
+use crate::syntax::names::{contains, root_identifier, written_variables};
 use crate::syntax::statements::{move_after, siblings_between};
 use crate::syntax::{GoFile, ancestors, descendants, is_function};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
@@ -79,9 +79,10 @@ fn guarded_call<'t>(defer: Node<'t>, text: &'t str) -> Option<Guarded<'t>> {
         // Rewritten since the call (`if c == nil { c = fallback }`): it need not be the zero
         // value the failing call returned any more.
         let rewritten = passed.iter().any(|between| {
+            // Closures called on the spot write too: look inside function literals.
             std::iter::once(*between)
-                .chain(descendants(*between, is_function))
-                .any(|node| written_names(node, text).contains(value))
+                .chain(descendants(*between, |_| false))
+                .any(|node| written_variables(node, text).contains(value))
         });
         if is_begin || rewritten || !is_error_name(err) || values.is_empty() {
             return None;
@@ -136,7 +137,7 @@ fn finding(file: &GoFile, defer: Node, exits: &Exits) -> Option<Finding> {
     let call = defer.named_child(0)?;
     let shown_defer = format!("defer {}", shown(&text[call.byte_range()]));
     let mut message = format!(
-        "{shown_defer} comes before the check of {err}: when the call fails, {value} is usually nil or invalid and the deferred call may panic"
+        "{shown_defer} comes before the check of {err}: it also runs when the call fails, when {value} is usually nil or invalid (a method call on nil panics)"
     );
     let fix = match check {
         ErrorCheck::Leaving(check) => {
@@ -200,10 +201,10 @@ fn moved(text: &str, group: &[Node], check: Node, exits: &Exits) -> Option<Fix> 
             exits.may_leave(statement, text)
                 || jumps_out(statement, text)
                 || std::iter::once(statement)
-                    .chain(descendants(statement, is_function))
+                    .chain(descendants(statement, |_| false))
                     .any(|node| {
                         node.kind() == "defer_statement"
-                            || written_names(node, text)
+                            || written_variables(node, text)
                                 .iter()
                                 .chain(method_receivers(node, text).iter())
                                 .any(|name| evaluated_now.contains(name))
@@ -212,8 +213,10 @@ fn moved(text: &str, group: &[Node], check: Node, exits: &Exits) -> Option<Fix> 
     // `cleanup()`, `drain(body)`, `pool.Put(buf)`: the callee may accept the value returned
     // with an error, and skipping it on the error path could leak.
     let callee_takes_value = group.iter().any(|defer| {
-        guarded_call(*defer, text)
-            .is_none_or(|guarded| !used_only_as_receiver(*defer, guarded.value, text))
+        guarded_call(*defer, text).is_none_or(|guarded| {
+            !used_only_as_receiver(*defer, guarded.value, text)
+                || !only_calls_methods_of(*defer, guarded.value, text)
+        })
     });
     let applicability = if unsafe_between || callee_takes_value {
         Applicability::Unsafe
@@ -225,6 +228,35 @@ fn moved(text: &str, group: &[Node], check: Node, exits: &Exits) -> Option<Fix> 
         edits,
         applicability,
     ))
+}
+
+/// Whether every call in a deferred function literal is a method call on `value`
+/// (`defer func() { _ = f.Close(); os.Remove(f.Name()) }()` also removes a file: more than the
+/// check protects).
+fn only_calls_methods_of(defer: Node, value: &str, text: &str) -> bool {
+    let Some(function) = defer
+        .named_child(0)
+        .and_then(|call| call.child_by_field_name("function"))
+    else {
+        return false;
+    };
+    if function.kind() != "func_literal" {
+        return true;
+    }
+    descendants(function, |_| false)
+        .into_iter()
+        .filter(|node| node.kind() == "call_expression")
+        .all(|call| {
+            // Logging what happened (`log.Printf`, `fmt.Println`) changes nothing either.
+            call.child_by_field_name("function")
+                .filter(|callee| callee.kind() == "selector_expression")
+                .and_then(|callee| callee.child_by_field_name("operand"))
+                .and_then(root_identifier)
+                .is_some_and(|root| {
+                    let root = &text[root.byte_range()];
+                    root == value || matches!(root, "log" | "slog" | "fmt")
+                })
+        })
 }
 
 /// Whether a `break`, `continue` or `goto` in `statement` leaves it.
@@ -292,22 +324,5 @@ fn evaluated_at_defer<'a>(defer: Node, text: &'a str) -> Vec<&'a str> {
         .into_iter()
         .filter(|node| node.kind() == "identifier")
         .map(|node| &text[node.byte_range()])
-        .collect()
-}
-
-/// The variables a statement node assigns (`x = …`, `x, y := …`, `x++`).
-fn written_names<'a>(node: Node, text: &'a str) -> Vec<&'a str> {
-    let targets = match node.kind() {
-        "assignment_statement" | "short_var_declaration" => node
-            .child_by_field_name("left")
-            .map(expression_list)
-            .unwrap_or_default(),
-        "inc_statement" | "dec_statement" => node.named_child(0).into_iter().collect(),
-        _ => return Vec::new(),
-    };
-    targets
-        .into_iter()
-        .filter_map(root_identifier)
-        .map(|ident| &text[ident.byte_range()])
         .collect()
 }

@@ -10,7 +10,7 @@ use crate::fix::{Applicability, Edit, Finding, Fix};
 use crate::syntax::checks::mentions;
 use crate::syntax::indent::{indentation_at, raw_string_ranges, reindent_with_edits};
 use crate::syntax::names::{
-    contains, find_declaration, import_names, is_package_call, package_name,
+    contains, find_declaration, import_names, is_package_call, package_name, written_variables,
 };
 use crate::syntax::statements::clear_of_trailing_comments;
 use crate::syntax::{GoFile, ancestors, descendants, enclosing_function, is_function};
@@ -165,7 +165,14 @@ fn evaluated_later_may_differ(file: &GoFile, time: &str, defer: Node, call: Node
             callee.kind() == "identifier" && PURE_BUILTINS.contains(&&text[callee.byte_range()]);
         !(on_time || pure_builtin || is_measurement(*node, time, text))
     });
-    if impure_call {
+    // `<-ch` in an argument would wait at return instead of at the defer.
+    let receives = evaluated.iter().any(|node| {
+        node.kind() == "unary_expression"
+            && node
+                .child_by_field_name("operator")
+                .is_some_and(|op| &text[op.byte_range()] == "<-")
+    });
+    if impure_call || receives {
         return true;
     }
     // In a loop, what comes before the defer in the text also runs after it.
@@ -265,30 +272,9 @@ fn is_top_level_constant(file: &GoFile, name: &str) -> bool {
         })
 }
 
-/// Whether `node` writes the variable `name`: assigns it (`name = …`, `name += …`, `name, x :=
-/// …`), increments it, or takes its address.
+/// Whether `node` writes the variable `name` (see [`written_variables`]).
 fn writes(node: Node, name: &str, text: &str) -> bool {
-    let target_is_name = |target: Node| {
-        crate::syntax::names::root_identifier(target)
-            .is_some_and(|root| &text[root.byte_range()] == name)
-    };
-    match node.kind() {
-        "assignment_statement" | "short_var_declaration" => node
-            .child_by_field_name("left")
-            .map(crate::syntax::names::expression_list)
-            .unwrap_or_default()
-            .into_iter()
-            .any(target_is_name),
-        "inc_statement" | "dec_statement" => node.named_child(0).is_some_and(target_is_name),
-        "unary_expression" => {
-            node.child_by_field_name("operator")
-                .is_some_and(|op| &text[op.byte_range()] == "&")
-                && node
-                    .child_by_field_name("operand")
-                    .is_some_and(target_is_name)
-        }
-        _ => false,
-    }
+    written_variables(node, text).contains(&name)
 }
 
 /// Whether `node` hands the value `name` to code that may change its fields: a method call on it

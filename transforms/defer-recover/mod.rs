@@ -1,7 +1,7 @@
 //! defer-recover: `defer recover()` stops no panic: recover only works when called by the
 //! deferred function itself, and here the deferred function *is* recover.
 //!
-//! Report only; the fix offered is unsafe: `defer func() { _ = recover() }()`, which does stop
+//! Report only; the fix offered is unsafe: `defer func() { recover() }()`, which does stop
 //! panics, and swallows them.
 
 use tree_sitter::Node;
@@ -50,16 +50,13 @@ fn finding(file: &GoFile, defer: Node, callee: Node) -> Option<Finding> {
     let fix = clear_of_trailing_comments(text, &[defer.start_byte()]).then(|| {
         Fix::unsafe_edits(
             "defer a function literal that calls recover (this swallows every panic)",
-            vec![Edit::replace(
-                call.byte_range(),
-                "func() { _ = recover() }()",
-            )],
+            vec![Edit::replace(call.byte_range(), "func() { recover() }()")],
         )
     });
     Some(Finding {
         rule: RULE.id,
         span: defer.byte_range(),
-        message: "defer recover() does not stop a panic: recover only has an effect when the deferred function calls it; `defer func() { _ = recover() }()` would, and would swallow every panic".into(),
+        message: "defer recover() does not stop a panic: recover only has an effect when the deferred function calls it; `defer func() { recover() }()` would, and would swallow every panic".into(),
         fix,
     })
 }

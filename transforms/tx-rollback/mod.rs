@@ -12,7 +12,9 @@ use crate::syntax::checks::{
 };
 use crate::syntax::flow::Exits;
 use crate::syntax::indent::line_number;
-use crate::syntax::names::{contains, find_declaration, is_package_call, package_name};
+use crate::syntax::names::{
+    contains, find_declaration, is_package_call, package_name, rebound_variables,
+};
 use crate::syntax::statements::{
     clear_of_trailing_comments, insert_line_after, move_after, siblings_between,
 };
@@ -107,7 +109,7 @@ fn finding(file: &GoFile, transaction: &Transaction, exits: &Exits) -> Option<Fi
         is_function(node) && node.id() != function.id()
     })
     .into_iter()
-    .filter(|node| node.kind() == "defer_statement" && calls_method(*node, tx, "Rollback", text))
+    .filter(|node| node.kind() == "defer_statement" && defers_rollback(*node, tx, text))
     .collect();
     // One variable for several transactions (`tx, err = db.Begin()` again later): which defer
     // belongs to which Begin is beyond a syntactic rule.
@@ -189,6 +191,8 @@ fn missing_rollback(file: &GoFile, transaction: &Transaction, function: Node) ->
     let leaky_return = inner.iter().find(|node| {
         node.kind() == "return_statement"
             && node.start_byte() > check.end_byte()
+            // Only returns that can follow the Begin: in its block, not in a sibling branch.
+            && begin.parent().is_some_and(|block| contains(block, **node))
             && node.end_byte() < commit.start_byte()
             && !rolled_back_on_path(**node, begin, tx, text)
     })?;
@@ -307,7 +311,26 @@ fn moved_defer(
 
 /// Whether `node` is `defer tx.Rollback()` or a deferred function literal calling it.
 fn is_rollback_defer(node: Node, tx: &str, text: &str) -> bool {
-    node.kind() == "defer_statement" && calls_method(node, tx, "Rollback", text)
+    node.kind() == "defer_statement" && defers_rollback(node, tx, text)
+}
+
+/// Whether a defer rolls `tx` back in any spelling: `tx.Rollback()`, a wrapper's
+/// `tx.MustRollback()` or `tx.RollbackUnlessCommitted()`.
+fn defers_rollback(defer: Node, tx: &str, text: &str) -> bool {
+    descendants(defer, |_| false).into_iter().any(|node| {
+        node.kind() == "call_expression"
+            && node
+                .child_by_field_name("function")
+                .filter(|callee| callee.kind() == "selector_expression")
+                .is_some_and(|callee| {
+                    callee
+                        .child_by_field_name("operand")
+                        .is_some_and(|operand| &text[operand.byte_range()] == tx)
+                        && callee
+                            .child_by_field_name("field")
+                            .is_some_and(|field| text[field.byte_range()].contains("Rollback"))
+                })
+    })
 }
 
 /// Whether `node` contains a call `receiver.method(…)`.
@@ -415,7 +438,15 @@ fn transaction_kind(file: &GoFile, begin: Node, tx: &str, function: Node) -> Tra
         .and_then(|callee| callee.child_by_field_name("operand"))
         .filter(|operand| operand.kind() == "identifier")
         .is_some_and(|receiver| declared_as_sql(receiver, function, &packages, text));
-    if receiver_is_sql || (!packages.is_empty() && rollback_called) {
+    // A type of this file with its own Rollback (a wrapper) may not treat Rollback after Commit
+    // as a no-op.
+    let own_rollback = descendants(root, is_function).into_iter().any(|node| {
+        node.kind() == "method_declaration"
+            && node
+                .child_by_field_name("name")
+                .is_some_and(|name| &text[name.byte_range()] == "Rollback")
+    });
+    if receiver_is_sql || (!packages.is_empty() && rollback_called && !own_rollback) {
         TransactionKind::Sql
     } else if rollback_called {
         TransactionKind::HasRollback
@@ -472,13 +503,9 @@ fn declared_as_sql(receiver: Node, function: Node, packages: &[String], text: &s
 
 /// Whether `tx` is assigned anywhere in the function other than by its `Begin`.
 fn is_reassigned(function: Node, begin: Node, tx: &str, text: &str) -> bool {
-    descendants(function, |_| false).into_iter().any(|node| {
-        matches!(
-            node.kind(),
-            "assignment_statement" | "short_var_declaration"
-        ) && node.id() != begin.id()
-            && assigned_names(node, text).contains(&tx)
-    })
+    descendants(function, |_| false)
+        .into_iter()
+        .any(|node| node.id() != begin.id() && rebound_variables(node, text).contains(&tx))
 }
 
 /// Whether the transaction may be used after the function returns or by other code at the same
