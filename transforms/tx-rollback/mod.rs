@@ -261,41 +261,25 @@ fn moved_defer(
     if declared_between {
         return None;
     }
-    let passes_defer = siblings_between(
-        if defer.start_byte() < anchor.start_byte() {
-            defer
-        } else {
-            anchor
-        },
-        if defer.start_byte() < anchor.start_byte() {
-            anchor
-        } else {
-            defer
-        },
-    )
-    .into_iter()
-    .any(|statement| {
-        std::iter::once(statement)
-            .chain(descendants(statement, is_function))
+    // The statements the defer moves past.
+    let (first, last) = if defer.start_byte() < anchor.start_byte() {
+        (defer, anchor)
+    } else {
+        (anchor, defer)
+    };
+    let passed = siblings_between(first, last);
+    let passes_defer = passed.iter().any(|statement| {
+        std::iter::once(*statement)
+            .chain(descendants(*statement, is_function))
             .any(|node| node.kind() == "defer_statement")
     });
     // Moved above a `tx.Commit()`, the Rollback now also runs after it: a no-op for
     // database/sql, unknown for other types.
+    let tx = tx_of(defer, text).unwrap_or("");
     let passes_commit = kind != TransactionKind::Sql
-        && siblings_between(
-            if defer.start_byte() < anchor.start_byte() {
-                defer
-            } else {
-                anchor
-            },
-            if defer.start_byte() < anchor.start_byte() {
-                anchor
-            } else {
-                defer
-            },
-        )
-        .into_iter()
-        .any(|statement| calls_method(statement, tx_of(defer, text).unwrap_or(""), "Commit", text));
+        && passed
+            .iter()
+            .any(|statement| calls_method(*statement, tx, "Commit", text));
     let edits: Vec<Edit> = move_after(text, &[defer], anchor)?;
     let applicability = if passes_defer || passes_commit {
         Applicability::Unsafe
