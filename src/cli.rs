@@ -52,6 +52,10 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
     pub ignore: Vec<String>,
 
+    /// Report `//deferfix:ignore` and `//nolint:deferfix` comments that silence nothing.
+    #[arg(long)]
+    pub report_unused_ignores: bool,
+
     /// List the rules and exit.
     #[arg(long)]
     pub list_rules: bool,
@@ -116,7 +120,11 @@ fn settings(args: &Args) -> Result<Settings, String> {
     } else {
         Some(threshold)
     };
-    Ok(Settings { rules, apply })
+    Ok(Settings {
+        rules,
+        apply,
+        report_unused_ignores: args.report_unused_ignores,
+    })
 }
 
 pub fn run(args: &Args) -> Result<u8, String> {
@@ -204,6 +212,9 @@ pub fn run(args: &Args) -> Result<u8, String> {
             totals.files_with_errors += 1;
             had_error = true;
             continue;
+        }
+        if let Some(outcome) = &report.outcome {
+            totals.suppressed += outcome.suppressed;
         }
         let (Some(source), Some(outcome)) = (&report.source, &report.outcome) else {
             continue;

@@ -10,6 +10,7 @@ use crate::fix::{Applicability, Finding, Fix};
 use crate::goversion::GoVersion;
 use crate::query;
 use crate::source::LineIndex;
+use crate::suppress;
 use crate::syntax::{GoFile, first_syntax_error, new_parser};
 use crate::transforms::{RULES, Rule, RuleContext};
 
@@ -23,6 +24,8 @@ pub struct Settings {
     pub rules: Vec<&'static Rule>,
     /// Fixes at or above this applicability are applied; `None` applies nothing.
     pub apply: Option<Applicability>,
+    /// Report `//deferfix:ignore` directives that silence nothing (as `unused-ignore` findings).
+    pub report_unused_ignores: bool,
 }
 
 impl Settings {
@@ -30,6 +33,7 @@ impl Settings {
         Settings {
             rules: RULES.to_vec(),
             apply,
+            report_unused_ignores: false,
         }
     }
 
@@ -68,6 +72,8 @@ pub struct Outcome {
     pub remaining: usize,
     /// How many fixes were applied over all passes.
     pub applied: usize,
+    /// Findings silenced by suppression comments (on the original text).
+    pub suppressed: usize,
 }
 
 /// Why a file's text could not be linted or fixed. Offsets are into the text given.
@@ -193,19 +199,38 @@ impl Linter {
         settings: &Settings,
         go_version: Option<GoVersion>,
     ) -> Result<Outcome, EngineError> {
-        if Self::candidate_rules(text, settings, go_version).is_empty() {
+        let may_hold_directives = settings.report_unused_ignores
+            && (text.contains("//deferfix:ignore") || text.contains("//nolint:"));
+        if Self::candidate_rules(text, settings, go_version).is_empty() && !may_hold_directives {
             return Ok(Outcome {
                 findings: Vec::new(),
                 fixed: None,
                 remaining: 0,
                 applied: 0,
+                suppressed: 0,
             });
         }
         let tree = self.parse(text);
         if let Some(offset) = first_syntax_error(&tree) {
             return Err(EngineError::Syntax { offset });
         }
-        let findings = self.lint_tree(text, &tree, settings, go_version);
+        let directives = suppress::directives(&tree, text);
+        let mut used = vec![false; directives.len()];
+        let found = self.lint_tree(text, &tree, settings, go_version);
+        let (mut findings, suppressed) = suppress::apply(found, &directives, text, &mut used);
+        // Reported as findings without a fix: they count, print and fail a check like any other.
+        let unused = if settings.report_unused_ignores {
+            suppress::unused(&directives, &used, &|rule| {
+                settings.rule_order(rule) != usize::MAX
+            })
+        } else {
+            Vec::new()
+        };
+        let unused_count = unused.len();
+        if !unused.is_empty() {
+            findings.extend(unused);
+            findings.sort_by_key(|finding| (finding.span.start, finding.span.end));
+        }
         let Some(threshold) = settings.apply else {
             let remaining = findings.len();
             return Ok(Outcome {
@@ -213,11 +238,18 @@ impl Linter {
                 fixed: None,
                 remaining,
                 applied: 0,
+                suppressed,
             });
         };
 
         let mut current = text.to_owned();
-        let mut current_findings = findings.clone();
+        // Unused-ignore findings are about the original text and have no fix: they only count.
+        let mut current_findings: Vec<Finding> = findings
+            .iter()
+            .filter(|finding| finding.rule != suppress::UNUSED_IGNORE)
+            .cloned()
+            .collect();
+        let unused_remaining = unused_count;
         let mut applied = 0;
         for _pass in 0..MAX_PASSES {
             let applicable: Vec<&Finding> = current_findings
@@ -231,12 +263,13 @@ impl Linter {
                 .collect();
             if applicable.is_empty() {
                 let fixed = (current != text).then_some(current);
-                let remaining = current_findings.len();
+                let remaining = current_findings.len() + unused_remaining;
                 return Ok(Outcome {
                     findings,
                     fixed,
                     remaining,
                     applied,
+                    suppressed,
                 });
             }
             let (edit, count, rules) = merge_fixes(&applicable, settings)?;
@@ -249,7 +282,10 @@ impl Linter {
                     offset_in_fixed,
                 });
             }
-            current_findings = self.lint_tree(&current, &tree, settings, go_version);
+            let directives = suppress::directives(&tree, &current);
+            let mut used = vec![false; directives.len()];
+            let found = self.lint_tree(&current, &tree, settings, go_version);
+            current_findings = suppress::apply(found, &directives, &current, &mut used).0;
         }
         let mut rules: Vec<_> = current_findings
             .iter()
@@ -362,6 +398,7 @@ mod tests {
         let settings = Settings {
             rules: vec![rule],
             apply: Some(Applicability::Safe),
+            report_unused_ignores: false,
         };
         Linter::default().process(text, &settings, None)
     }
@@ -434,6 +471,7 @@ mod tests {
         let settings = Settings {
             rules: vec![&UNSAFE_ONLY],
             apply: Some(Applicability::Unsafe),
+            report_unused_ignores: false,
         };
         let outcome = Linter::default().process(SOURCE, &settings, None).unwrap();
         assert_eq!(
@@ -466,6 +504,7 @@ mod tests {
         let settings = Settings {
             rules: Vec::new(),
             apply: Some(Applicability::Safe),
+            report_unused_ignores: false,
         };
         let (edit, count, _) = merge_fixes(&refs, &settings).unwrap();
         let mut text = "0123456789".to_owned();

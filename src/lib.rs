@@ -2,7 +2,7 @@
 //!
 //! Pipeline, one direction: [`walk`] → read → prefilter bytes ([`query::contains_word`]) → parse
 //! ([`syntax`]) → query ([`query`]) → rule checks ([`transforms`]) → findings with fixes ([`fix`])
-//! → [`engine`] (select, merge, apply, re-parse, repeat) → [`render`] or [`write`] → summary.
+//! → suppressions ([`suppress`]) → [`engine`] (select, merge, apply, re-parse, repeat) → [`render`] or [`write`] → summary.
 
 pub mod cli;
 pub mod engine;
@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod query;
 pub mod render;
 pub mod source;
+pub mod suppress;
 pub mod syntax;
 pub mod transforms;
 pub mod walk;

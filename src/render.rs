@@ -57,6 +57,8 @@ pub struct Totals {
     pub without_fix: usize,
     pub findings_fixed: usize,
     pub remaining: usize,
+    /// Findings silenced by `//deferfix:ignore` / `//nolint` comments.
+    pub suppressed: usize,
 }
 
 impl Totals {
@@ -93,6 +95,9 @@ impl Totals {
         let _ = write!(line, ", {}", plural(self.findings(), "finding"));
         if !per_rule.is_empty() {
             let _ = write!(line, " ({})", per_rule.join(", "));
+        }
+        if self.suppressed > 0 {
+            let _ = write!(line, ", {} suppressed", self.suppressed);
         }
         let available = if unsafe_enabled {
             self.safe_fixes + self.unsafe_fixes

@@ -1,10 +1,12 @@
 //! End-to-end tests of the `deferfix` binary: modes, exit codes, stdin, `git apply`, idempotence,
 //! file safety (syntax errors, non-UTF-8, CRLF/BOM), walking rules and determinism.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod common;
 
 use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::cli::{deferfix, read, stderr, stdout, tree};
 
 const LEAKY: &str = "package p
 
@@ -38,36 +40,6 @@ func lockAll(mus []*sync.Mutex) {
 ";
 
 const CLEAN: &str = "package p\n\nfunc f() {\n\tdefer println()\n}\n";
-
-fn deferfix(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deferfix"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, contents) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
-}
-
-fn read(dir: &Path, name: &str) -> Vec<u8> {
-    std::fs::read(dir.join(name)).unwrap()
-}
 
 #[test]
 fn dry_run_prints_a_diff_changes_nothing_and_exits_1() {

@@ -1,6 +1,8 @@
 //! Shared by the fixture, Go-toolchain and CLI tests: finding fixtures and running the engine.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use std::path::{Path, PathBuf};
 
 use deferfix::engine::{Linter, Outcome, Settings};
@@ -86,6 +88,7 @@ pub fn run_rule(rule: &str, text: &str, apply: Option<Applicability>) -> Outcome
     let settings = Settings {
         rules: vec![self::rule(rule)],
         apply,
+        report_unused_ignores: false,
     };
     Linter::default()
         .process(&source.text, &settings, go_version(text))
