@@ -52,6 +52,11 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
     pub ignore: Vec<String>,
 
+    /// Process only a deterministic part of the files (by path hash), e.g. `2/4`: the shards
+    /// 1/N..N/N together are a full run. For CI matrices over large trees.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<walk::Shard>,
+
     /// Report `//deferfix:ignore` and `//nolint:deferfix` comments that silence nothing.
     #[arg(long)]
     pub report_unused_ignores: bool,
@@ -157,7 +162,10 @@ pub fn run(args: &Args) -> Result<u8, String> {
         .build()
         .map_err(|err| format!("cannot start worker threads: {err}"))?;
 
-    let (candidates, walk_errors) = walk::collect(&args.paths, threads);
+    let (mut candidates, walk_errors) = walk::collect(&args.paths, threads);
+    if let Some(shard) = args.shard {
+        candidates.retain(|candidate| shard.contains(&display_path(&candidate.path)));
+    }
     let versions = ModuleVersions::default();
     let reports: Vec<FileReport> = pool.install(|| {
         candidates

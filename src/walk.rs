@@ -183,3 +183,47 @@ mod tests {
         );
     }
 }
+
+/// One part of a deterministic split of the files, for CI matrices: `--shard K/N` keeps the
+/// files whose path hashes to K-1 modulo N, so the shards together are exactly a full run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based.
+    pub index: u64,
+    pub count: u64,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parsed = text
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
+        match parsed {
+            Some((index, count)) if count >= 1 && (1..=count).contains(&index) => {
+                Ok(Shard { index, count })
+            }
+            _ => Err(format!(
+                "not a shard: {text:?} (expected K/N with 1 <= K <= N, e.g. 2/4)"
+            )),
+        }
+    }
+}
+
+impl Shard {
+    /// Whether `path` (as printed: relative, `/`-separated) belongs to this shard.
+    pub fn contains(&self, path: &str) -> bool {
+        fnv1a(path.as_bytes()) % self.count == self.index - 1
+    }
+}
+
+/// FNV-1a, 64-bit: a fixed, documented hash, so a path lands in the same shard on every machine
+/// and every Rust version (std's hasher makes no such promise).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.iter().fold(OFFSET_BASIS, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
+}
