@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::engine::{Linter, Settings};
 use crate::fix::Applicability;
+use crate::formats::{Format, github_lines, json_document, json_findings};
 use crate::goversion::{GoVersion, ModuleVersions};
 use crate::pipeline::{FileReport, process_bytes, process_path};
 use crate::render::{Totals, check_lines, display_path, unified_diff};
@@ -43,6 +44,16 @@ pub struct Args {
     /// Print findings as `path:line:col: rule-id: message` instead of a diff.
     #[arg(long)]
     pub check: bool,
+
+    /// How findings are printed: `text` (a diff, or lines with --check), `json` (one document)
+    /// or `github` (workflow commands that annotate a pull request).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+
+    /// With --format json or github: also print the diff of the fixes, to stderr (stdout keeps
+    /// only the findings).
+    #[arg(long)]
+    pub diff: bool,
 
     /// Run only these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "RULE,...")]
@@ -147,6 +158,11 @@ pub fn run(args: &Args) -> Result<u8, String> {
         return Ok(0);
     }
     let settings = settings(args)?;
+    if args.format != Format::Text && args.list {
+        return Err(
+            "--list prints paths and cannot be combined with --format json or github".into(),
+        );
+    }
     if args.paths.iter().any(|path| path == "-") {
         if args.paths.len() != 1 {
             return Err("`-` (standard input) must be the only path".into());
@@ -189,6 +205,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut totals = Totals::default();
+    let mut json = Vec::new();
     let mut had_error = false;
     for error in &walk_errors {
         eprintln!("{}: {}", display_path(&error.path), error.message);
@@ -229,7 +246,17 @@ pub fn run(args: &Args) -> Result<u8, String> {
         };
         totals.add_findings(&outcome.findings);
         totals.remaining += outcome.remaining;
-        if args.check {
+        match args.format {
+            Format::Json => {
+                json.extend(json_findings(&report.path, &source.text, &outcome.findings));
+            }
+            Format::Github => write_out(
+                &mut out,
+                &github_lines(&report.path, &source.text, &outcome.findings),
+            )?,
+            Format::Text => {}
+        }
+        if args.check && args.format == Format::Text {
             write_out(
                 &mut out,
                 &check_lines(&report.path, &source.text, &outcome.findings),
@@ -249,11 +276,18 @@ pub fn run(args: &Args) -> Result<u8, String> {
                 totals.files_with_errors += 1;
                 had_error = true;
             }
-        } else if !args.list && !args.check {
+        } else if args.format == Format::Text && !args.list && !args.check {
             let old = String::from_utf8_lossy(&old);
             let new = String::from_utf8_lossy(&new);
             write_out(&mut out, &unified_diff(&report.path, &old, &new))?;
+        } else if args.format != Format::Text && args.diff {
+            let old = String::from_utf8_lossy(&old);
+            let new = String::from_utf8_lossy(&new);
+            eprint!("{}", unified_diff(&report.path, &old, &new));
         }
+    }
+    if args.format == Format::Json {
+        write_out(&mut out, &json_document(&json, &totals))?;
     }
     out.flush()
         .map_err(|err| format!("cannot write to stdout: {err}"))?;

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod engine;
 pub mod fix;
+pub mod formats;
 pub mod goversion;
 pub mod pipeline;
 pub mod query;

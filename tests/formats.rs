@@ -1,0 +1,90 @@
+//! `--format json` and `--format github`: snapshots of both, the JSON document's shape, and
+//! how they combine with the diff and exit codes.
+
+mod common;
+
+use common::cli::{deferfix, stderr, stdout, tree};
+
+/// One safe fix, one unsafe fix and one finding without a fix, in two files.
+fn sample() -> tempfile::TempDir {
+    let loops = "package p\n\nimport (\n\t\"os\"\n\t\"sync\"\n)\n\nfunc readAll(paths []string) error {\n\tfor _, p := range paths {\n\t\tf, err := os.Open(p)\n\t\tif err != nil {\n\t\t\treturn err\n\t\t}\n\t\tdefer f.Close()\n\t\tif _, err := f.Stat(); err != nil {\n\t\t\treturn err\n\t\t}\n\t}\n\treturn nil\n}\n\nfunc lockAll(mus []*sync.Mutex) {\n\tfor _, mu := range mus {\n\t\tmu.Lock()\n\t\tdefer mu.Unlock()\n\t}\n}\n";
+    let exit = "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\tdefer fmt.Println(\"bye, 100%\")\n\tos.Exit(3)\n}\n";
+    tree(&[
+        ("loops.go", loops.as_bytes()),
+        ("cmd/main.go", exit.as_bytes()),
+    ])
+}
+
+fn snapshot(name: &str, body: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots/formats");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name.to_owned(), body));
+}
+
+#[test]
+fn json_document() {
+    let dir = sample();
+    let output = deferfix(dir.path(), &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    snapshot("json", &text);
+    // Machine-checked shape, beside the snapshot.
+    let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(document["version"], 1);
+    let findings = document["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3);
+    for finding in findings {
+        for key in [
+            "rule",
+            "path",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "message",
+            "fix",
+        ] {
+            assert!(finding.get(key).is_some(), "{key} missing in {finding}");
+        }
+    }
+    assert_eq!(document["summary"]["findings"], 3);
+    assert_eq!(document["summary"]["safe_fixes"], 1);
+    // No diff on stdout: the document is all there is.
+    assert!(!text.contains("--- a/"));
+}
+
+#[test]
+fn github_annotations() {
+    let dir = sample();
+    let output = deferfix(dir.path(), &["--format", "github"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    snapshot("github", &text);
+    assert_eq!(text.lines().count(), 3);
+    assert!(text.lines().all(|line| line.starts_with("::warning file=")));
+}
+
+#[test]
+fn diff_goes_to_stderr_with_machine_formats() {
+    let dir = sample();
+    let without = deferfix(dir.path(), &["--format", "github"]);
+    assert!(!stderr(&without).contains("--- a/loops.go"));
+    let with = deferfix(dir.path(), &["--format", "github", "--diff"]);
+    assert!(stderr(&with).contains("--- a/loops.go\n+++ b/loops.go\n"));
+    assert_eq!(stdout(&with), stdout(&without));
+    let list = deferfix(dir.path(), &["--format", "json", "-l"]);
+    assert_eq!(list.status.code(), Some(2));
+}
+
+#[test]
+fn clean_trees_give_an_empty_document() {
+    let dir = tree(&[("a.go", b"package p\n")]);
+    let output = deferfix(dir.path(), &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["findings"], serde_json::json!([]));
+    let github = deferfix(dir.path(), &["--format", "github"]);
+    assert_eq!(stdout(&github), "");
+}
