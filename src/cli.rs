@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::engine::{Linter, Settings};
 use crate::fix::Applicability;
 use crate::formats::{Format, github_lines, json_document, json_findings};
@@ -68,6 +69,15 @@ pub struct Args {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<walk::Shard>,
 
+    /// Read settings from this file instead of the nearest `deferfix.toml` above the working
+    /// directory.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Print the effective settings (config file and flags combined) and exit.
+    #[arg(long)]
+    pub show_config: bool,
+
     /// Report `//deferfix:ignore` and `//nolint:deferfix` comments that silence nothing.
     #[arg(long)]
     pub report_unused_ignores: bool,
@@ -113,17 +123,28 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn settings(args: &Args) -> Result<Settings, String> {
+/// The rules to run and fixes to apply: command-line flags, else the config file, else defaults.
+fn settings(args: &Args, config: &Config) -> Result<Settings, String> {
     for id in args.select.iter().chain(&args.ignore) {
         if transforms::find(id).is_none() {
             return Err(format!("unknown rule {id:?} (see --list-rules)"));
         }
     }
+    let select = if args.select.is_empty() {
+        config.select.clone().unwrap_or_default()
+    } else {
+        args.select.clone()
+    };
+    let ignore = if args.ignore.is_empty() {
+        config.ignore.clone().unwrap_or_default()
+    } else {
+        args.ignore.clone()
+    };
     let rules = RULES
         .iter()
         .copied()
-        .filter(|rule| args.select.is_empty() || args.select.iter().any(|id| id == rule.id))
-        .filter(|rule| !args.ignore.iter().any(|id| id == rule.id))
+        .filter(|rule| select.is_empty() || select.iter().any(|id| id == rule.id))
+        .filter(|rule| !ignore.iter().any(|id| id == rule.id))
         .collect();
     let threshold = if args.unsafe_fixes {
         Applicability::Unsafe
@@ -136,11 +157,50 @@ fn settings(args: &Args) -> Result<Settings, String> {
     } else {
         Some(threshold)
     };
+    let unsafe_rules = RULES
+        .iter()
+        .filter(|rule| config.unsafe_rules.iter().any(|id| id == rule.id))
+        .map(|rule| rule.id)
+        .collect();
     Ok(Settings {
         rules,
         apply,
         report_unused_ignores: args.report_unused_ignores,
+        unsafe_rules,
     })
+}
+
+/// `--show-config`: the settings this run would use, as TOML.
+fn show_config(args: &Args, config: &Config, settings: &Settings) -> String {
+    let quoted = |items: &[&str]| {
+        items
+            .iter()
+            .map(|item| format!("{item:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let source = config
+        .path
+        .as_ref()
+        .map_or("none".to_owned(), |path| display_path(path));
+    let rules: Vec<&str> = settings.rules.iter().map(|rule| rule.id).collect();
+    let exclude: Vec<&str> = config.exclude.iter().map(String::as_str).collect();
+    let go_version = args.go_version.or(config.go_version).map_or(
+        "# go-version: from each module's go.mod".to_owned(),
+        |version| format!("go-version = \"{version}\""),
+    );
+    let mut out = format!(
+        "# config file: {source}\nselect = [{}]\nexclude = [{}]\n{go_version}\n",
+        quoted(&rules),
+        quoted(&exclude),
+    );
+    if !settings.unsafe_rules.is_empty() {
+        out.push_str(&format!(
+            "# unsafe fixes applied with -w for: {}\n",
+            settings.unsafe_rules.join(", ")
+        ));
+    }
+    out
 }
 
 pub fn run(args: &Args) -> Result<u8, String> {
@@ -157,7 +217,19 @@ pub fn run(args: &Args) -> Result<u8, String> {
         print!("{}", rule.docs);
         return Ok(0);
     }
-    let settings = settings(args)?;
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => {
+            let cwd = std::env::current_dir()
+                .map_err(|err| format!("cannot read the working directory: {err}"))?;
+            Config::discover(&cwd)?
+        }
+    };
+    let settings = settings(args, &config)?;
+    if args.show_config {
+        print!("{}", show_config(args, &config, &settings));
+        return Ok(0);
+    }
     if args.format != Format::Text && args.list {
         return Err(
             "--list prints paths and cannot be combined with --format json or github".into(),
@@ -167,7 +239,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
         if args.paths.len() != 1 {
             return Err("`-` (standard input) must be the only path".into());
         }
-        return run_stdin(args, &settings);
+        return run_stdin(args, &config, &settings);
     }
     let threads = args
         .jobs
@@ -179,6 +251,8 @@ pub fn run(args: &Args) -> Result<u8, String> {
         .map_err(|err| format!("cannot start worker threads: {err}"))?;
 
     let (mut candidates, walk_errors) = walk::collect(&args.paths, threads);
+    // Explicitly named files are always processed, as with the other skipping rules.
+    candidates.retain(|candidate| candidate.explicit || !config.excludes(&candidate.path));
     if let Some(shard) = args.shard {
         candidates.retain(|candidate| shard.contains(&display_path(&candidate.path)));
     }
@@ -189,6 +263,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
             .map_init(Linter::default, |linter, candidate| {
                 let go_version = args
                     .go_version
+                    .or(config.go_version)
                     .or_else(|| versions.for_file(&candidate.path));
                 process_path(
                     &candidate.path,
@@ -310,7 +385,7 @@ fn write_out(out: &mut impl Write, text: &str) -> Result<(), String> {
 }
 
 /// `deferfix -`: fixed source on stdout (or findings with --check), for editors.
-fn run_stdin(args: &Args, settings: &Settings) -> Result<u8, String> {
+fn run_stdin(args: &Args, config: &Config, settings: &Settings) -> Result<u8, String> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
@@ -320,6 +395,7 @@ fn run_stdin(args: &Args, settings: &Settings) -> Result<u8, String> {
     // Standard input belongs to the module of the working directory.
     let go_version = args
         .go_version
+        .or(config.go_version)
         .or_else(|| ModuleVersions::default().for_file(Path::new("./<stdin>")));
     let report = process_bytes(
         Path::new("<stdin>"),

@@ -26,6 +26,8 @@ pub struct Settings {
     pub apply: Option<Applicability>,
     /// Report `//deferfix:ignore` directives that silence nothing (as `unused-ignore` findings).
     pub report_unused_ignores: bool,
+    /// Rules whose unsafe fixes are applied whenever fixes are (`unsafe = true` in the config).
+    pub unsafe_rules: Vec<&'static str>,
 }
 
 impl Settings {
@@ -34,6 +36,16 @@ impl Settings {
             rules: RULES.to_vec(),
             apply,
             report_unused_ignores: false,
+            unsafe_rules: Vec::new(),
+        }
+    }
+
+    /// The applicability a fix of `rule` needs to be applied, given the run's `threshold`.
+    fn threshold_for(&self, rule: &str, threshold: Applicability) -> Applicability {
+        if self.unsafe_rules.contains(&rule) {
+            Applicability::Unsafe
+        } else {
+            threshold
         }
     }
 
@@ -255,10 +267,9 @@ impl Linter {
             let applicable: Vec<&Finding> = current_findings
                 .iter()
                 .filter(|finding| {
-                    finding
-                        .fix
-                        .as_ref()
-                        .is_some_and(|fix| fix.applicability >= threshold)
+                    finding.fix.as_ref().is_some_and(|fix| {
+                        fix.applicability >= settings.threshold_for(finding.rule, threshold)
+                    })
                 })
                 .collect();
             if applicable.is_empty() {
@@ -399,6 +410,7 @@ mod tests {
             rules: vec![rule],
             apply: Some(Applicability::Safe),
             report_unused_ignores: false,
+            unsafe_rules: Vec::new(),
         };
         Linter::default().process(text, &settings, None)
     }
@@ -472,6 +484,7 @@ mod tests {
             rules: vec![&UNSAFE_ONLY],
             apply: Some(Applicability::Unsafe),
             report_unused_ignores: false,
+            unsafe_rules: Vec::new(),
         };
         let outcome = Linter::default().process(SOURCE, &settings, None).unwrap();
         assert_eq!(
@@ -505,6 +518,7 @@ mod tests {
             rules: Vec::new(),
             apply: Some(Applicability::Safe),
             report_unused_ignores: false,
+            unsafe_rules: Vec::new(),
         };
         let (edit, count, _) = merge_fixes(&refs, &settings).unwrap();
         let mut text = "0123456789".to_owned();

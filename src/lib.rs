@@ -5,6 +5,7 @@
 //! → suppressions ([`suppress`]) → [`engine`] (select, merge, apply, re-parse, repeat) → [`render`] or [`write`] → summary.
 
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod fix;
 pub mod formats;

@@ -89,6 +89,7 @@ pub fn run_rule(rule: &str, text: &str, apply: Option<Applicability>) -> Outcome
         rules: vec![self::rule(rule)],
         apply,
         report_unused_ignores: false,
+        unsafe_rules: Vec::new(),
     };
     Linter::default()
         .process(&source.text, &settings, go_version(text))
