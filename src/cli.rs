@@ -69,6 +69,11 @@ pub struct Args {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<walk::Shard>,
 
+    /// Only files changed since the merge base of REV (a branch, tag or commit) and the working
+    /// tree, as `git` reports them: what a pull request touched.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+
     /// Read settings from this file instead of the nearest `deferfix.toml` above the working
     /// directory.
     #[arg(long, value_name = "PATH")]
@@ -251,6 +256,10 @@ pub fn run(args: &Args) -> Result<u8, String> {
         .map_err(|err| format!("cannot start worker threads: {err}"))?;
 
     let (mut candidates, walk_errors) = walk::collect(&args.paths, threads);
+    if let Some(rev) = &args.since {
+        let changed = crate::since::changed_go_files(rev)?;
+        candidates.retain(|candidate| crate::since::is_changed(&candidate.path, &changed));
+    }
     // Explicitly named files are always processed, as with the other skipping rules.
     candidates.retain(|candidate| candidate.explicit || !config.excludes(&candidate.path));
     if let Some(shard) = args.shard {

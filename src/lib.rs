@@ -13,6 +13,7 @@ pub mod goversion;
 pub mod pipeline;
 pub mod query;
 pub mod render;
+pub mod since;
 pub mod source;
 pub mod suppress;
 pub mod syntax;
