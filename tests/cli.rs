@@ -385,3 +385,33 @@ fn a_malformed_go_mod_is_reported_with_its_line() {
     // The file then counts as having no go.mod: older than Go 1.22.
     assert!(stdout(&output).contains("no usable go.mod found, treated as older than Go 1.22"));
 }
+
+#[test]
+fn pre_commit_hook_entries_run_on_named_files() {
+    // pre-commit runs `entry` with the staged file names appended.
+    let hooks =
+        std::fs::read_to_string(common::repo_root().join(".pre-commit-hooks.yaml")).unwrap();
+    let entries: Vec<&str> = hooks
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("entry: "))
+        .collect();
+    assert_eq!(entries.len(), 2);
+    for entry in entries {
+        let mut words = entry.split_whitespace();
+        assert_eq!(words.next(), Some("deferfix"));
+        let mut args: Vec<&str> = words.collect();
+        let dir = tree(&[("a.go", LEAKY.as_bytes()), ("b.go", CLEAN.as_bytes())]);
+        args.extend(["a.go", "b.go"]);
+        let output = deferfix(dir.path(), &args);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{entry}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("2 files scanned"),
+            "{entry}: {}",
+            stderr(&output)
+        );
+    }
+}
