@@ -79,6 +79,11 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
 
+    /// Also write a Markdown summary (rules × findings, fixed, held back, suppressed; files
+    /// changed) to FILE, e.g. for a bot's pull-request body.
+    #[arg(long, value_name = "FILE")]
+    pub summary_md: Option<std::path::PathBuf>,
+
     /// Print the effective settings (config file and flags combined) and exit.
     #[arg(long)]
     pub show_config: bool,
@@ -289,6 +294,12 @@ pub fn run(args: &Args) -> Result<u8, String> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut totals = Totals::default();
+    // What -w applies, or what a dry run or --check shows as fixable.
+    let threshold = if args.unsafe_fixes {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
     let mut json = Vec::new();
     let mut had_error = false;
     for error in &walk_errors {
@@ -323,12 +334,14 @@ pub fn run(args: &Args) -> Result<u8, String> {
             continue;
         }
         if let Some(outcome) = &report.outcome {
-            totals.suppressed += outcome.suppressed;
+            totals.add_suppressed(&outcome.suppressed);
         }
         let (Some(source), Some(outcome)) = (&report.source, &report.outcome) else {
             continue;
         };
-        totals.add_findings(&outcome.findings);
+        totals.add_findings(&outcome.findings, &|finding| {
+            settings.applies(finding, threshold)
+        });
         totals.remaining += outcome.remaining;
         match args.format {
             Format::Json => {
@@ -376,6 +389,12 @@ pub fn run(args: &Args) -> Result<u8, String> {
     out.flush()
         .map_err(|err| format!("cannot write to stdout: {err}"))?;
     eprintln!("{}", totals.summary(args.write, args.unsafe_fixes));
+    if let Some(path) = &args.summary_md
+        && let Err(err) = std::fs::write(path, totals.markdown(args.write))
+    {
+        eprintln!("{}: cannot write: {err}", display_path(path));
+        had_error = true;
+    }
 
     if had_error {
         return Ok(EXIT_ERROR);

@@ -40,6 +40,14 @@ impl Settings {
         }
     }
 
+    /// Whether a run at `threshold` applies the finding's fix (per-rule `unsafe` included).
+    pub fn applies(&self, finding: &Finding, threshold: Applicability) -> bool {
+        finding
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.applicability >= self.threshold_for(finding.rule, threshold))
+    }
+
     /// The applicability a fix of `rule` needs to be applied, given the run's `threshold`.
     fn threshold_for(&self, rule: &str, threshold: Applicability) -> Applicability {
         if self.unsafe_rules.contains(&rule) {
@@ -84,8 +92,8 @@ pub struct Outcome {
     pub remaining: usize,
     /// How many fixes were applied over all passes.
     pub applied: usize,
-    /// Findings silenced by suppression comments (on the original text).
-    pub suppressed: usize,
+    /// The rules of the findings silenced by suppression comments (on the original text).
+    pub suppressed: Vec<&'static str>,
 }
 
 /// Why a file's text could not be linted or fixed. Offsets are into the text given.
@@ -219,7 +227,7 @@ impl Linter {
                 fixed: None,
                 remaining: 0,
                 applied: 0,
-                suppressed: 0,
+                suppressed: Vec::new(),
             });
         }
         let tree = self.parse(text);

@@ -59,18 +59,92 @@ pub struct Totals {
     pub remaining: usize,
     /// Findings silenced by `//deferfix:ignore` / `//nolint` comments.
     pub suppressed: usize,
+    /// The same counts per rule, for `--summary-md`.
+    pub per_rule: BTreeMap<&'static str, RuleCounts>,
+}
+
+/// One rule's line in the Markdown summary.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct RuleCounts {
+    pub findings: usize,
+    /// Fixes this run applies (with -w) or would apply (dry run).
+    pub fixed: usize,
+    /// Unsafe fixes not applied.
+    pub held_back: usize,
+    pub without_fix: usize,
+    pub suppressed: usize,
 }
 
 impl Totals {
-    pub fn add_findings(&mut self, findings: &[Finding]) {
+    /// Counts findings; `applies` says whether this run applies a finding's fix.
+    pub fn add_findings(&mut self, findings: &[Finding], applies: &dyn Fn(&Finding) -> bool) {
         for finding in findings {
             *self.findings_per_rule.entry(finding.rule).or_default() += 1;
+            let counts = self.per_rule.entry(finding.rule).or_default();
+            counts.findings += 1;
             match finding.fix.as_ref().map(|fix| fix.applicability) {
                 Some(Applicability::Safe) => self.safe_fixes += 1,
                 Some(Applicability::Unsafe) => self.unsafe_fixes += 1,
                 None => self.without_fix += 1,
             }
+            match &finding.fix {
+                None => counts.without_fix += 1,
+                Some(_) if applies(finding) => counts.fixed += 1,
+                Some(_) => counts.held_back += 1,
+            }
         }
+    }
+
+    pub fn add_suppressed(&mut self, rules: &[&'static str]) {
+        self.suppressed += rules.len();
+        for rule in rules {
+            self.per_rule.entry(rule).or_default().suppressed += 1;
+        }
+    }
+
+    /// `--summary-md`: a Markdown report a bot can use as a pull-request body (no links).
+    pub fn markdown(&self, wrote: bool) -> String {
+        let fixed = if wrote { "fixed" } else { "fixable" };
+        let mut out = format!(
+            "## deferfix\n\n| rule | findings | {fixed} | unsafe, held back | without a fix | suppressed |\n|---|---:|---:|---:|---:|---:|\n"
+        );
+        let mut total = RuleCounts::default();
+        for (rule, counts) in &self.per_rule {
+            let _ = writeln!(
+                out,
+                "| `{rule}` | {} | {} | {} | {} | {} |",
+                counts.findings,
+                counts.fixed,
+                counts.held_back,
+                counts.without_fix,
+                counts.suppressed
+            );
+            total.findings += counts.findings;
+            total.fixed += counts.fixed;
+            total.held_back += counts.held_back;
+            total.without_fix += counts.without_fix;
+            total.suppressed += counts.suppressed;
+        }
+        let _ = writeln!(
+            out,
+            "| **total** | {} | {} | {} | {} | {} |",
+            total.findings, total.fixed, total.held_back, total.without_fix, total.suppressed
+        );
+        let changed = if wrote { "changed" } else { "would change" };
+        let _ = writeln!(
+            out,
+            "\n{} {changed}; {} scanned.",
+            plural(self.files_changed, "file"),
+            plural(self.files_scanned, "file")
+        );
+        if self.files_with_errors > 0 {
+            let _ = writeln!(
+                out,
+                "\n{} could not be processed (see the log).",
+                plural(self.files_with_errors, "file")
+            );
+        }
+        out
     }
 
     pub fn findings(&self) -> usize {

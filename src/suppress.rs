@@ -108,20 +108,20 @@ fn parse(comment: Node, text: &str, index: &LineIndex) -> Option<Directive> {
     })
 }
 
-/// Splits findings into those that stay and the number silenced, marking which directives were
-/// used.
+/// Splits findings into those that stay and the rules of those silenced, marking which
+/// directives were used.
 pub fn apply(
     findings: Vec<Finding>,
     directives: &[Directive],
     text: &str,
     used: &mut [bool],
-) -> (Vec<Finding>, usize) {
+) -> (Vec<Finding>, Vec<&'static str>) {
     if directives.is_empty() {
-        return (findings, 0);
+        return (findings, Vec::new());
     }
     let index = LineIndex::new(text);
     let mut kept = Vec::with_capacity(findings.len());
-    let mut silenced = 0;
+    let mut silenced = Vec::new();
     for finding in findings {
         let (line, _) = index.line_col(finding.span.start);
         let mut hit = false;
@@ -132,7 +132,7 @@ pub fn apply(
             }
         }
         if hit {
-            silenced += 1;
+            silenced.push(finding.rule);
         } else {
             kept.push(finding);
         }

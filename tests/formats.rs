@@ -88,3 +88,15 @@ fn clean_trees_give_an_empty_document() {
     let github = deferfix(dir.path(), &["--format", "github"]);
     assert_eq!(stdout(&github), "");
 }
+
+#[test]
+fn markdown_summary_for_a_bot() {
+    let dir = sample();
+    let suppressed = "package p\n\nfunc quiet(xs []int) {\n\tfor range xs {\n\t\tdefer println() //deferfix:ignore\n\t}\n}\n";
+    std::fs::write(dir.path().join("quiet.go"), suppressed).unwrap();
+    let output = deferfix(dir.path(), &["-w", "--summary-md", "summary.md"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap();
+    snapshot("summary_md", &summary);
+    assert!(!summary.contains("http"), "no links: {summary}");
+}
