@@ -14,7 +14,9 @@ use crate::fix::Applicability;
 use crate::formats::{Format, github_lines, json_document, json_findings};
 use crate::goversion::{GoVersion, ModuleVersions};
 use crate::pipeline::{FileReport, process_bytes, process_path};
-use crate::render::{Totals, check_lines, display_path, unified_diff};
+use crate::render::{
+    Totals, check_lines, display_path, paint_check_lines, paint_diff, unified_diff,
+};
 use crate::transforms::{self, RULES};
 use crate::walk;
 use crate::write::write_atomically;
@@ -50,6 +52,11 @@ pub struct Args {
     /// or `github` (workflow commands that annotate a pull request).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+
+    /// Colour the diff and findings: `auto` (on a terminal, unless NO_COLOR is set), `always` or
+    /// `never`.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorWhen,
 
     /// With --format json or github: also print the diff of the fixes, to stderr (stdout keeps
     /// only the findings).
@@ -116,6 +123,28 @@ pub struct Args {
 
 fn parse_go_version(text: &str) -> Result<GoVersion, String> {
     GoVersion::parse(text).ok_or_else(|| format!("not a Go version: {text:?} (expected e.g. 1.21)"))
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether text for stdout gets colour: `auto` asks anstream, which checks for a terminal
+    /// and honours NO_COLOR and CLICOLOR_FORCE.
+    fn for_stdout(self) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+            }
+        }
+    }
 }
 
 /// Exit codes: 0 nothing found, 1 findings (or unfixed findings after -w), 2 errors.
@@ -301,6 +330,8 @@ pub fn run(args: &Args) -> Result<u8, String> {
         Applicability::Safe
     };
     let mut json = Vec::new();
+    // Machine formats are never coloured.
+    let color = args.format == Format::Text && args.color.for_stdout();
     let mut had_error = false;
     for error in &walk_errors {
         eprintln!("{}: {}", display_path(&error.path), error.message);
@@ -354,10 +385,13 @@ pub fn run(args: &Args) -> Result<u8, String> {
             Format::Text => {}
         }
         if args.check && args.format == Format::Text {
-            write_out(
-                &mut out,
-                &check_lines(&report.path, &source.text, &outcome.findings),
-            )?;
+            let lines = check_lines(&report.path, &source.text, &outcome.findings);
+            let lines = if color {
+                paint_check_lines(&lines)
+            } else {
+                lines
+            };
+            write_out(&mut out, &lines)?;
         }
         let Some((old, new)) = report.change() else {
             continue;
@@ -376,7 +410,9 @@ pub fn run(args: &Args) -> Result<u8, String> {
         } else if args.format == Format::Text && !args.list && !args.check {
             let old = String::from_utf8_lossy(&old);
             let new = String::from_utf8_lossy(&new);
-            write_out(&mut out, &unified_diff(&report.path, &old, &new))?;
+            let diff = unified_diff(&report.path, &old, &new);
+            let diff = if color { paint_diff(&diff) } else { diff };
+            write_out(&mut out, &diff)?;
         } else if args.format != Format::Text && args.diff {
             let old = String::from_utf8_lossy(&old);
             let new = String::from_utf8_lossy(&new);

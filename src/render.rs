@@ -44,6 +44,73 @@ pub fn check_lines(path: &Path, text: &str, findings: &[Finding]) -> String {
     out
 }
 
+/// Styles for a terminal. Rendering stays plain; these paint finished text, so what is written to
+/// a pipe is byte for byte what is tested.
+const HEADER: anstyle::Style = anstyle::Style::new().bold();
+const ADDED: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+const REMOVED: anstyle::Style = anstyle::AnsiColor::Red.on_default();
+const HUNK: anstyle::Style = anstyle::AnsiColor::Cyan.on_default();
+const RULE: anstyle::Style = anstyle::AnsiColor::Yellow.on_default();
+const SAFE_MARK: anstyle::Style = anstyle::AnsiColor::Green.on_default().bold();
+const UNSAFE_MARK: anstyle::Style = anstyle::AnsiColor::Yellow.on_default();
+
+fn paint(style: anstyle::Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// A unified diff, coloured line by line as `git diff` colours it.
+pub fn paint_diff(diff: &str) -> String {
+    diff.split_inclusive('\n')
+        .map(|line| {
+            let (body, newline) = match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            };
+            let style = if body.starts_with("--- ") || body.starts_with("+++ ") {
+                Some(HEADER)
+            } else if body.starts_with("@@") {
+                Some(HUNK)
+            } else if body.starts_with('+') {
+                Some(ADDED)
+            } else if body.starts_with('-') {
+                Some(REMOVED)
+            } else {
+                None
+            };
+            match style {
+                Some(style) => format!("{}{newline}", paint(style, body)),
+                None => line.to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// `--check` lines with the position bold, the rule id and the fix marker coloured.
+pub fn paint_check_lines(lines: &str) -> String {
+    lines
+        .lines()
+        .map(|line| {
+            // `path:line:col: rule-id: message [fix]`; paths may hold `:` only on Windows drives.
+            let mut parts = line.splitn(2, ": ");
+            let position = parts.next().unwrap_or("");
+            let rest = parts.next().unwrap_or("");
+            let (rule, message) = rest.split_once(": ").unwrap_or((rest, ""));
+            let (message, marker) = if let Some(text) = message.strip_suffix(" [fix]") {
+                (text, format!(" {}", paint(SAFE_MARK, "[fix]")))
+            } else if let Some(text) = message.strip_suffix(" [unsafe fix]") {
+                (text, format!(" {}", paint(UNSAFE_MARK, "[unsafe fix]")))
+            } else {
+                (message, String::new())
+            };
+            format!(
+                "{}: {}: {message}{marker}\n",
+                paint(HEADER, position),
+                paint(RULE, rule)
+            )
+        })
+        .collect()
+}
+
 /// Counts for the summary line on stderr.
 #[derive(Default, Debug)]
 pub struct Totals {
