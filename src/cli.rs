@@ -14,6 +14,7 @@ use crate::fix::Applicability;
 use crate::formats::{Format, github_lines, json_document, json_findings};
 use crate::goversion::{GoVersion, ModuleVersions};
 use crate::pipeline::{FileReport, process_bytes, process_path};
+use crate::progress::Progress;
 use crate::render::{
     Totals, check_lines, display_path, paint_check_lines, paint_diff, unified_diff,
 };
@@ -52,6 +53,10 @@ pub struct Args {
     /// or `github` (workflow commands that annotate a pull request).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+
+    /// Quiet: no progress bar and no summary line on stderr (errors are still reported).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 
     /// Colour the diff and findings: `auto` (on a terminal, unless NO_COLOR is set), `always` or
     /// `never`.
@@ -300,6 +305,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
         candidates.retain(|candidate| shard.contains(&display_path(&candidate.path)));
     }
     let versions = ModuleVersions::default();
+    let progress = Progress::new(candidates.len(), args.quiet);
     let reports: Vec<FileReport> = pool.install(|| {
         candidates
             .par_iter()
@@ -308,17 +314,20 @@ pub fn run(args: &Args) -> Result<u8, String> {
                     .go_version
                     .or(config.go_version)
                     .or_else(|| versions.for_file(&candidate.path));
-                process_path(
+                let report = process_path(
                     &candidate.path,
                     candidate.explicit,
                     args.include_generated,
                     go_version,
                     linter,
                     &settings,
-                )
+                );
+                progress.tick();
+                report
             })
             .collect()
     });
+    progress.finish();
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -424,7 +433,9 @@ pub fn run(args: &Args) -> Result<u8, String> {
     }
     out.flush()
         .map_err(|err| format!("cannot write to stdout: {err}"))?;
-    eprintln!("{}", totals.summary(args.write, args.unsafe_fixes));
+    if !args.quiet {
+        eprintln!("{}", totals.summary(args.write, args.unsafe_fixes));
+    }
     if let Some(path) = &args.summary_md
         && let Err(err) = std::fs::write(path, totals.markdown(args.write))
     {

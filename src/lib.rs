@@ -11,6 +11,7 @@ pub mod fix;
 pub mod formats;
 pub mod goversion;
 pub mod pipeline;
+pub mod progress;
 pub mod query;
 pub mod render;
 pub mod since;

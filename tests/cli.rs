@@ -415,3 +415,16 @@ fn pre_commit_hook_entries_run_on_named_files() {
         );
     }
 }
+
+#[test]
+fn quiet_drops_the_summary_and_piped_runs_draw_no_progress() {
+    let dir = tree(&[("a.go", LEAKY.as_bytes())]);
+    let normal = deferfix(dir.path(), &["--check"]);
+    assert!(stderr(&normal).starts_with("deferfix: 1 file scanned"));
+    // stderr is a pipe here: no progress bar (it redraws with carriage returns).
+    assert!(!stderr(&normal).contains('\r'));
+    let quiet = deferfix(dir.path(), &["--check", "-q"]);
+    assert_eq!(stderr(&quiet), "");
+    assert_eq!(stdout(&quiet), stdout(&normal));
+    assert_eq!(quiet.status.code(), normal.status.code());
+}
