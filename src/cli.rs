@@ -19,6 +19,7 @@ use crate::render::{
     Totals, check_lines, display_path, paint_check_lines, paint_diff, unified_diff,
 };
 use crate::transforms::{self, RULES};
+use crate::verify;
 use crate::walk;
 use crate::write::write_atomically;
 
@@ -53,6 +54,11 @@ pub struct Args {
     /// or `github` (workflow commands that annotate a pull request).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+
+    /// With --write: build and vet every changed Go package afterwards (`go` on PATH) and restore
+    /// the files of any package that fails, reporting the rules whose fixes were rolled back.
+    #[arg(long, requires = "write")]
+    pub verify: bool,
 
     /// Quiet: no progress bar and no summary line on stderr (errors are still reported).
     #[arg(short = 'q', long)]
@@ -151,6 +157,10 @@ impl ColorWhen {
         }
     }
 }
+
+/// Set only by deferfix's own tests: with --verify, every written file whose path contains its
+/// value gets a line that does not compile, so the rollback can be tested on correct fixes.
+const TEST_BREAK_FIXES: &str = "DEFERFIX_TEST_BREAK_FIXES";
 
 /// Exit codes: 0 nothing found, 1 findings (or unfixed findings after -w), 2 errors.
 const EXIT_FINDINGS: u8 = 1;
@@ -270,6 +280,9 @@ pub fn run(args: &Args) -> Result<u8, String> {
         }
     };
     let settings = settings(args, &config)?;
+    if args.verify {
+        verify::check_go_available()?;
+    }
     if args.show_config {
         print!("{}", show_config(args, &config, &settings));
         return Ok(0);
@@ -339,6 +352,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
         Applicability::Safe
     };
     let mut json = Vec::new();
+    let mut written: Vec<verify::Written> = Vec::new();
     // Machine formats are never coloured.
     let color = args.format == Format::Text && args.color.for_stdout();
     let mut had_error = false;
@@ -411,10 +425,24 @@ pub fn run(args: &Args) -> Result<u8, String> {
             write_out(&mut out, &format!("{}\n", display_path(&report.path)))?;
         }
         if args.write {
+            let broken_by_test = std::env::var(TEST_BREAK_FIXES)
+                .is_ok_and(|part| display_path(&report.path).contains(&part));
+            let new = if args.verify && broken_by_test {
+                [new.as_slice(), b"\nvar _ = deferfixTestBreak\n"].concat()
+            } else {
+                new
+            };
             if let Err(err) = write_atomically(&report.path, &new) {
                 eprintln!("{}:1:1: cannot write: {err}", display_path(&report.path));
                 totals.files_with_errors += 1;
                 had_error = true;
+            } else if args.verify {
+                written.push(verify::Written {
+                    path: report.path.clone(),
+                    original: old,
+                    rules: outcome.fixed_rules.clone(),
+                    fixed: outcome.findings.len().saturating_sub(outcome.remaining),
+                });
             }
         } else if args.format == Format::Text && !args.list && !args.check {
             let old = String::from_utf8_lossy(&old);
@@ -433,6 +461,32 @@ pub fn run(args: &Args) -> Result<u8, String> {
     }
     out.flush()
         .map_err(|err| format!("cannot write to stdout: {err}"))?;
+    let mut verify_failed = false;
+    if args.verify {
+        let (rolled_back, errors) = verify::verify(written);
+        for package in &rolled_back {
+            eprintln!(
+                "{}: {} failed after the fixes; rolled back the fixes of {} ({}):\n{}",
+                display_path(&package.directory),
+                package.step,
+                package.rules.join(", "),
+                if package.files == 1 {
+                    "1 file".to_owned()
+                } else {
+                    format!("{} files", package.files)
+                },
+                package.output
+            );
+            totals.files_changed -= package.files;
+            totals.findings_fixed -= package.unfixed;
+            totals.remaining += package.unfixed;
+            verify_failed = true;
+        }
+        for error in &errors {
+            eprintln!("{error}");
+            had_error = true;
+        }
+    }
     if !args.quiet {
         eprintln!("{}", totals.summary(args.write, args.unsafe_fixes));
     }
@@ -445,6 +499,9 @@ pub fn run(args: &Args) -> Result<u8, String> {
 
     if had_error {
         return Ok(EXIT_ERROR);
+    }
+    if verify_failed {
+        return Ok(EXIT_FINDINGS);
     }
     let pending = if args.write {
         totals.remaining

@@ -92,6 +92,8 @@ pub struct Outcome {
     pub remaining: usize,
     /// How many fixes were applied over all passes.
     pub applied: usize,
+    /// The rules whose fixes were applied, in the order they first applied.
+    pub fixed_rules: Vec<&'static str>,
     /// The rules of the findings silenced by suppression comments (on the original text).
     pub suppressed: Vec<&'static str>,
 }
@@ -227,6 +229,7 @@ impl Linter {
                 fixed: None,
                 remaining: 0,
                 applied: 0,
+                fixed_rules: Vec::new(),
                 suppressed: Vec::new(),
             });
         }
@@ -258,6 +261,7 @@ impl Linter {
                 fixed: None,
                 remaining,
                 applied: 0,
+                fixed_rules: Vec::new(),
                 suppressed,
             });
         };
@@ -271,6 +275,7 @@ impl Linter {
             .collect();
         let unused_remaining = unused_count;
         let mut applied = 0;
+        let mut fixed_rules: Vec<&'static str> = Vec::new();
         for _pass in 0..MAX_PASSES {
             let applicable: Vec<&Finding> = current_findings
                 .iter()
@@ -288,12 +293,18 @@ impl Linter {
                     fixed,
                     remaining,
                     applied,
+                    fixed_rules,
                     suppressed,
                 });
             }
             let (edit, count, rules) = merge_fixes(&applicable, settings)?;
             edit.apply(&mut current);
             applied += count;
+            for rule in &rules {
+                if !fixed_rules.contains(rule) {
+                    fixed_rules.push(rule);
+                }
+            }
             let tree = self.parse(&current);
             if let Some(offset_in_fixed) = first_syntax_error(&tree) {
                 return Err(EngineError::FixBrokeSyntax {

@@ -19,5 +19,6 @@ pub mod source;
 pub mod suppress;
 pub mod syntax;
 pub mod transforms;
+pub mod verify;
 pub mod walk;
 pub mod write;

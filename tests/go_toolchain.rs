@@ -12,21 +12,6 @@ use std::process::Command;
 use common::{Fixture, fixed_text, fixtures};
 use deferfix::fix::Applicability;
 
-fn go_available() -> bool {
-    let found = Command::new("go")
-        .arg("version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if !found {
-        assert!(
-            std::env::var("DEFERFIX_REQUIRE_GO").as_deref() != Ok("1"),
-            "DEFERFIX_REQUIRE_GO=1 but `go` is not on PATH"
-        );
-        eprintln!("\n!!!! SKIPPED: `go` is not on PATH; the Go-toolchain tests did not run !!!!\n");
-    }
-    found
-}
-
 fn run(dir: &Path, program: &str, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(program)
         .args(args)
@@ -104,7 +89,7 @@ fn write_variants(root: &Path, variants: &[Variant]) {
 
 #[test]
 fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
-    if !go_available() {
+    if !common::go_available("the Go-toolchain tests") {
         return;
     }
     let all = fixtures();

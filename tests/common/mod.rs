@@ -122,3 +122,20 @@ pub fn go_version(text: &str) -> Option<deferfix::goversion::GoVersion> {
         .unwrap_or("1.22");
     deferfix::goversion::GoVersion::parse(declared)
 }
+
+/// Whether `go` runs. Without it the Go-backed tests skip loudly, unless DEFERFIX_REQUIRE_GO=1
+/// makes its absence a failure (as CI does).
+pub fn go_available(tests: &str) -> bool {
+    let found = std::process::Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !found {
+        assert!(
+            std::env::var("DEFERFIX_REQUIRE_GO").as_deref() != Ok("1"),
+            "DEFERFIX_REQUIRE_GO=1 but `go` is not on PATH"
+        );
+        eprintln!("\n!!!! SKIPPED: `go` is not on PATH; {tests} did not run !!!!\n");
+    }
+    found
+}
