@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::engine::{Linter, Settings};
 use crate::fix::Applicability;
-use crate::formats::{Format, github_lines, json_document, json_findings};
+use crate::formats::{Format, github_lines, json_document, json_findings, sarif_log};
 use crate::goversion::{GoVersion, ModuleVersions};
 use crate::pipeline::{FileReport, process_bytes, process_path};
 use crate::progress::Progress;
@@ -289,7 +289,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
     }
     if args.format != Format::Text && args.list {
         return Err(
-            "--list prints paths and cannot be combined with --format json or github".into(),
+            "--list prints paths and cannot be combined with --format json, github or sarif".into(),
         );
     }
     if args.paths.iter().any(|path| path == "-") {
@@ -398,7 +398,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
         });
         totals.remaining += outcome.remaining;
         match args.format {
-            Format::Json => {
+            Format::Json | Format::Sarif => {
                 json.extend(json_findings(&report.path, &source.text, &outcome.findings));
             }
             Format::Github => write_out(
@@ -456,8 +456,10 @@ pub fn run(args: &Args) -> Result<u8, String> {
             eprint!("{}", unified_diff(&report.path, &old, &new));
         }
     }
-    if args.format == Format::Json {
-        write_out(&mut out, &json_document(&json, &totals))?;
+    match args.format {
+        Format::Json => write_out(&mut out, &json_document(&json, &totals))?,
+        Format::Sarif => write_out(&mut out, &sarif_log(&json))?,
+        Format::Text | Format::Github => {}
     }
     out.flush()
         .map_err(|err| format!("cannot write to stdout: {err}"))?;

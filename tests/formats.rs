@@ -100,3 +100,46 @@ fn markdown_summary_for_a_bot() {
     snapshot("summary_md", &summary);
     assert!(!summary.contains("http"), "no links: {summary}");
 }
+
+/// The SARIF 2.1.0 schema, vendored from the OASIS specification repository
+/// (oasis-tcs/sarif-spec, `sarif-2.1/schema/sarif-schema-2.1.0.json`).
+const SARIF_SCHEMA: &str = include_str!("data/sarif-schema-2.1.0.json");
+
+#[test]
+fn sarif_log_is_valid_sarif_2_1_0() {
+    let dir = sample();
+    let output = deferfix(dir.path(), &["--format", "sarif"]);
+    assert_eq!(output.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(SARIF_SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|error| format!("{error} at {}", error.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // The validator does reject what is not SARIF 2.1.0.
+    let mut broken = log.clone();
+    broken["version"] = serde_json::json!("2.0");
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        serde_json::json!(0);
+    assert!(!validator.is_valid(&broken));
+    // The rules carry their docs; the results are snapshotted (the docs have their own tests).
+    let driver = &log["runs"][0]["tool"]["driver"];
+    assert_eq!(driver["name"], "deferfix");
+    let rules = driver["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), deferfix::transforms::RULES.len());
+    assert!(rules.iter().all(|rule| {
+        rule["fullDescription"]["text"]
+            .as_str()
+            .is_some_and(|text| !text.is_empty() && !text.contains("## "))
+    }));
+    let results = serde_json::to_string_pretty(&log["runs"][0]["results"]).unwrap();
+    snapshot("sarif_results", &results);
+    // And a tree without findings is a valid empty log.
+    let clean = tree(&[("a.go", b"package p\n")]);
+    let empty: serde_json::Value =
+        serde_json::from_str(&stdout(&deferfix(clean.path(), &["--format", "sarif"]))).unwrap();
+    assert!(validator.is_valid(&empty));
+    assert_eq!(empty["runs"][0]["results"], serde_json::json!([]));
+}
