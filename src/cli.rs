@@ -352,7 +352,11 @@ pub fn run(args: &Args) -> Result<u8, String> {
         Applicability::Safe
     };
     let mut json = Vec::new();
-    let mut written: Vec<verify::Written> = Vec::new();
+    let pending = if args.verify {
+        Some(verify::Pending::install()?)
+    } else {
+        None
+    };
     // Machine formats are never coloured.
     let color = args.format == Format::Text && args.color.for_stdout();
     let mut had_error = false;
@@ -432,17 +436,22 @@ pub fn run(args: &Args) -> Result<u8, String> {
             } else {
                 new
             };
-            if let Err(err) = write_atomically(&report.path, &new) {
+            let result = match &pending {
+                Some(pending) => pending.write(
+                    verify::Written {
+                        path: report.path.clone(),
+                        original: old,
+                        rules: outcome.fixed_rules.clone(),
+                        fixed: outcome.findings.len().saturating_sub(outcome.remaining),
+                    },
+                    &new,
+                ),
+                None => write_atomically(&report.path, &new),
+            };
+            if let Err(err) = result {
                 eprintln!("{}:1:1: cannot write: {err}", display_path(&report.path));
                 totals.files_with_errors += 1;
                 had_error = true;
-            } else if args.verify {
-                written.push(verify::Written {
-                    path: report.path.clone(),
-                    original: old,
-                    rules: outcome.fixed_rules.clone(),
-                    fixed: outcome.findings.len().saturating_sub(outcome.remaining),
-                });
             }
         } else if args.format == Format::Text && !args.list && !args.check {
             let old = String::from_utf8_lossy(&old);
@@ -464,8 +473,8 @@ pub fn run(args: &Args) -> Result<u8, String> {
     out.flush()
         .map_err(|err| format!("cannot write to stdout: {err}"))?;
     let mut verify_failed = false;
-    if args.verify {
-        let (rolled_back, errors) = verify::verify(written);
+    if let Some(pending) = &pending {
+        let (rolled_back, errors) = pending.verify();
         for package in &rolled_back {
             eprintln!(
                 "{}: {} failed after the fixes; rolled back the fixes of {} ({}):\n{}",

@@ -3,12 +3,14 @@
 //! files back byte for byte, and the failure is reported with the rules whose fixes were rolled
 //! back. For scheduled bots: what lands in their pull request has been compiled.
 //!
-//! Each file is replaced atomically (see [`crate::write`]), so an interrupted run leaves every
-//! file either original or fully fixed.
+//! Each file is replaced atomically (see [`crate::write`]), and until verification has finished
+//! every written file is kept in [`Pending`]: an interrupted run (Ctrl-C, SIGTERM) restores them
+//! all before it exits, so nothing unverified is left behind.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::render::display_path;
 use crate::write::write_atomically;
@@ -20,6 +22,71 @@ pub struct Written {
     pub rules: Vec<&'static str>,
     /// How many findings its fixes resolved.
     pub fixed: usize,
+}
+
+/// The files written in a `--verify` run and not yet verified, shared with the interrupt handler.
+#[derive(Clone)]
+pub struct Pending {
+    files: Arc<Mutex<Vec<Written>>>,
+}
+
+/// The exit code of a run stopped by an interrupt (128 + SIGINT), as shells report it.
+const EXIT_INTERRUPTED: i32 = 130;
+
+impl Pending {
+    /// Installs the interrupt handler that restores every pending file and exits.
+    pub fn install() -> Result<Pending, String> {
+        let pending = Pending {
+            files: Arc::new(Mutex::new(Vec::new())),
+        };
+        let handler = pending.clone();
+        ctrlc::set_handler(move || {
+            let restored = handler.restore_all();
+            eprintln!("deferfix: interrupted; restored {restored} unverified file(s)");
+            std::process::exit(EXIT_INTERRUPTED);
+        })
+        .map_err(|err| format!("--verify: cannot install the interrupt handler: {err}"))?;
+        Ok(pending)
+    }
+
+    /// Writes `contents` over `file.path` and records the original, as one step the interrupt
+    /// handler cannot split.
+    pub fn write(&self, file: Written, contents: &[u8]) -> std::io::Result<()> {
+        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        write_atomically(&file.path, contents)?;
+        files.push(file);
+        Ok(())
+    }
+
+    /// Verifies the pending files (see [`verify`]) and clears them.
+    pub fn verify(&self) -> (Vec<RolledBack>, Vec<String>) {
+        let files = {
+            let files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+            files
+                .iter()
+                .map(|file| Written {
+                    path: file.path.clone(),
+                    original: file.original.clone(),
+                    rules: file.rules.clone(),
+                    fixed: file.fixed,
+                })
+                .collect()
+        };
+        let outcome = verify(files);
+        self.files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        outcome
+    }
+
+    fn restore_all(&self) -> usize {
+        let files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        files
+            .iter()
+            .filter(|file| write_atomically(&file.path, &file.original).is_ok())
+            .count()
+    }
 }
 
 /// A package that failed and was restored.
