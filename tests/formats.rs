@@ -143,3 +143,14 @@ fn sarif_log_is_valid_sarif_2_1_0() {
     assert!(validator.is_valid(&empty));
     assert_eq!(empty["runs"][0]["results"], serde_json::json!([]));
 }
+
+#[test]
+fn text_diff_and_check_lines() {
+    let dir = sample();
+    let diff = deferfix(dir.path(), &["--color", "never"]);
+    assert_eq!(diff.status.code(), Some(1));
+    snapshot("text_diff", &stdout(&diff));
+    let check = deferfix(dir.path(), &["--check", "--color", "never"]);
+    assert_eq!(check.status.code(), Some(1));
+    snapshot("text_check", &stdout(&check));
+}
