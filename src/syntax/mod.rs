@@ -73,6 +73,20 @@ fn mask_new_expressions(text: &str) -> Option<String> {
     masked.map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// `(operand, field)` of a call `operand.field(…)`: a method call or a package function call.
+pub fn selector_call(call: Node) -> Option<(Node, Node)> {
+    if call.kind() != "call_expression" {
+        return None;
+    }
+    let callee = call
+        .child_by_field_name("function")
+        .filter(|callee| callee.kind() == "selector_expression")?;
+    Some((
+        callee.child_by_field_name("operand")?,
+        callee.child_by_field_name("field")?,
+    ))
+}
+
 /// A parsed Go file: its text and syntax tree.
 pub struct GoFile<'a> {
     pub text: &'a str,

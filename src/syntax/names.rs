@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
-use super::{descendants, is_function};
+use super::{descendants, is_function, selector_call};
 
 /// The names under which a file's imports are visible (alias, or the last path element; for
 /// `gopkg.in/yaml.v3`-style paths also the name without the version suffix).
@@ -71,19 +71,12 @@ pub fn is_package_call(call: Node, text: &str, package: Option<&str>, functions:
     let Some(package) = package else {
         return false;
     };
-    call.kind() == "call_expression"
-        && call
-            .child_by_field_name("function")
-            .filter(|callee| callee.kind() == "selector_expression")
-            .is_some_and(|callee| {
-                let operand = callee.child_by_field_name("operand");
-                let field = callee.child_by_field_name("field");
-                operand.is_some_and(|operand| {
-                    operand.kind() == "identifier"
-                        && &text[operand.byte_range()] == package
-                        && !is_shadowed(package, operand, text)
-                }) && field.is_some_and(|field| functions.contains(&&text[field.byte_range()]))
-            })
+    selector_call(call).is_some_and(|(operand, field)| {
+        operand.kind() == "identifier"
+            && &text[operand.byte_range()] == package
+            && functions.contains(&&text[field.byte_range()])
+            && !is_shadowed(package, operand, text)
+    })
 }
 
 /// Whether `name` at `usage` refers to something declared in the file's functions rather than at

@@ -13,7 +13,9 @@ use crate::syntax::names::{
     contains, find_declaration, import_names, is_package_call, package_name, written_variables,
 };
 use crate::syntax::statements::clear_of_trailing_comments;
-use crate::syntax::{GoFile, ancestors, descendants, enclosing_function, is_function};
+use crate::syntax::{
+    GoFile, ancestors, descendants, enclosing_function, is_function, selector_call,
+};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -85,18 +87,9 @@ fn is_measurement(node: Node, time: &str, text: &str) -> bool {
     if is_package_call(node, text, Some(time), &["Since"]) {
         return true;
     }
-    node.kind() == "call_expression"
-        && node
-            .child_by_field_name("function")
-            .filter(|callee| callee.kind() == "selector_expression")
-            .is_some_and(|callee| {
-                callee
-                    .child_by_field_name("field")
-                    .is_some_and(|field| &text[field.byte_range()] == "Sub")
-                    && callee
-                        .child_by_field_name("operand")
-                        .is_some_and(|operand| is_package_call(operand, text, Some(time), &["Now"]))
-            })
+    selector_call(node).is_some_and(|(operand, field)| {
+        &text[field.byte_range()] == "Sub" && is_package_call(operand, text, Some(time), &["Now"])
+    })
 }
 
 /// The edit replacing the deferred call with `func() { call }()`; multi-line calls get the

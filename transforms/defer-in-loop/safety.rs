@@ -14,6 +14,7 @@ use crate::syntax::names::{
 };
 use crate::syntax::{
     GoFile, ancestors, descendants, descendants_and_self, enclosing_function, is_function,
+    selector_call,
 };
 
 /// Identifiers that name no variable.
@@ -165,22 +166,11 @@ fn is_context_cancel(ident: Node, body: Node, imports: &HashSet<String>, text: &
     else {
         return false;
     };
-    value.kind() == "call_expression"
-        && value
-            .child_by_field_name("function")
-            .filter(|callee| callee.kind() == "selector_expression")
-            .is_some_and(|callee| {
-                let package = callee
-                    .child_by_field_name("operand")
-                    .is_some_and(|operand| {
-                        operand.kind() == "identifier"
-                            && imports.contains(&text[operand.byte_range()])
-                    });
-                let constructor = callee.child_by_field_name("field").is_some_and(|field| {
-                    crate::syntax::known::CONTEXT_CONSTRUCTORS.contains(&&text[field.byte_range()])
-                });
-                package && constructor
-            })
+    selector_call(value).is_some_and(|(operand, field)| {
+        operand.kind() == "identifier"
+            && imports.contains(&text[operand.byte_range()])
+            && crate::syntax::known::CONTEXT_CONSTRUCTORS.contains(&&text[field.byte_range()])
+    })
 }
 
 /// `log.Println(err)`, `slog.Error(...)`, `fmt.Println(...)`, `println(...)`.

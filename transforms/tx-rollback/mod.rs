@@ -18,7 +18,9 @@ use crate::syntax::names::{
 use crate::syntax::statements::{
     clear_of_trailing_comments, insert_line_after, move_after, siblings_between,
 };
-use crate::syntax::{GoFile, ancestors, descendants, enclosing_function, is_function};
+use crate::syntax::{
+    GoFile, ancestors, descendants, enclosing_function, is_function, selector_call,
+};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -302,18 +304,9 @@ fn is_rollback_defer(node: Node, tx: &str, text: &str) -> bool {
 /// `tx.MustRollback()` or `tx.RollbackUnlessCommitted()`.
 fn defers_rollback(defer: Node, tx: &str, text: &str) -> bool {
     descendants(defer, |_| false).into_iter().any(|node| {
-        node.kind() == "call_expression"
-            && node
-                .child_by_field_name("function")
-                .filter(|callee| callee.kind() == "selector_expression")
-                .is_some_and(|callee| {
-                    callee
-                        .child_by_field_name("operand")
-                        .is_some_and(|operand| &text[operand.byte_range()] == tx)
-                        && callee
-                            .child_by_field_name("field")
-                            .is_some_and(|field| text[field.byte_range()].contains("Rollback"))
-                })
+        selector_call(node).is_some_and(|(operand, field)| {
+            &text[operand.byte_range()] == tx && text[field.byte_range()].contains("Rollback")
+        })
     })
 }
 
@@ -325,18 +318,9 @@ fn calls_method(node: Node, receiver: &str, method: &str, text: &str) -> bool {
 }
 
 fn is_method_call(node: Node, receiver: &str, method: &str, text: &str) -> bool {
-    node.kind() == "call_expression"
-        && node
-            .child_by_field_name("function")
-            .filter(|callee| callee.kind() == "selector_expression")
-            .is_some_and(|callee| {
-                callee
-                    .child_by_field_name("operand")
-                    .is_some_and(|operand| &text[operand.byte_range()] == receiver)
-                    && callee
-                        .child_by_field_name("field")
-                        .is_some_and(|field| &text[field.byte_range()] == method)
-            })
+    selector_call(node).is_some_and(|(operand, field)| {
+        &text[operand.byte_range()] == receiver && &text[field.byte_range()] == method
+    })
 }
 
 /// Whether, on the way to `ret`, the transaction was rolled back or handed to another function
@@ -546,10 +530,7 @@ fn is_handed_out(function: Node, tx: &str, text: &str) -> bool {
 /// The transaction variable a Rollback defer acts on (`tx` in `defer tx.Rollback()`).
 fn tx_of<'a>(defer: Node, text: &'a str) -> Option<&'a str> {
     descendants(defer, |_| false).into_iter().find_map(|node| {
-        let callee = node.child_by_field_name("function")?;
-        let field = callee.child_by_field_name("field")?;
-        let operand = callee.child_by_field_name("operand")?;
-        (node.kind() == "call_expression" && &text[field.byte_range()] == "Rollback")
-            .then(|| &text[operand.byte_range()])
+        let (operand, field) = selector_call(node)?;
+        (&text[field.byte_range()] == "Rollback").then(|| &text[operand.byte_range()])
     })
 }
