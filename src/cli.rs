@@ -8,16 +8,16 @@ use std::process::ExitCode;
 use clap::Parser;
 use rayon::prelude::*;
 
+use crate::analysis::package::{IndexStore, PackageContext};
 use crate::config::Config;
 use crate::engine::{Linter, Settings};
 use crate::fix::Applicability;
 use crate::formats::{Format, github_lines, json_document, json_findings, sarif_log};
 use crate::goversion::{GoVersion, ModuleVersions};
-use crate::pipeline::{FileReport, process_bytes, process_path};
+use crate::pipeline::{FileContext, FileReport, process_bytes, process_path};
 use crate::progress::Progress;
-use crate::render::{
-    Totals, check_lines, display_path, paint_check_lines, paint_diff, unified_diff,
-};
+use crate::render::{check_lines, display_path, paint_check_lines, paint_diff, unified_diff};
+use crate::summary::Totals;
 use crate::transforms::{self, RULES};
 use crate::verify;
 use crate::walk;
@@ -49,6 +49,11 @@ pub struct Args {
     /// Print findings as `path:line:col: rule-id: message` instead of a diff.
     #[arg(long)]
     pub check: bool,
+
+    /// Print, per rule, the findings by fix state (safe, unsafe, no fix, report only) and the
+    /// reasons fixes are held back, with counts, instead of the diff or the findings.
+    #[arg(long)]
+    pub statistics: bool,
 
     /// How findings are printed: `text` (a diff, or lines with --check), `json` (one document)
     /// or `github` (workflow commands that annotate a pull request).
@@ -206,7 +211,7 @@ fn settings(args: &Args, config: &Config) -> Result<Settings, String> {
         Applicability::Safe
     };
     // --check and -l without -w only report, but the diff and -l need the fixed text.
-    let apply = if args.check && !args.write && !args.list {
+    let apply = if (args.check || args.statistics) && !args.write && !args.list {
         None
     } else {
         Some(threshold)
@@ -268,7 +273,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
     if let Some(id) = &args.explain {
         let rule = transforms::find(id)
             .ok_or_else(|| format!("unknown rule {id:?} (see --list-rules)"))?;
-        print!("{}", rule.docs);
+        print!("{}", explain(rule));
         return Ok(0);
     }
     let config = match &args.config {
@@ -290,6 +295,12 @@ pub fn run(args: &Args) -> Result<u8, String> {
     if args.format != Format::Text && args.list {
         return Err(
             "--list prints paths and cannot be combined with --format json, github or sarif".into(),
+        );
+    }
+    if args.format != Format::Text && args.statistics {
+        return Err(
+            "--statistics prints a table and cannot be combined with --format json, github or sarif"
+                .into(),
         );
     }
     if args.paths.iter().any(|path| path == "-") {
@@ -318,6 +329,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
         candidates.retain(|candidate| shard.contains(&display_path(&candidate.path)));
     }
     let versions = ModuleVersions::default();
+    let indexes = IndexStore::default();
     let progress = Progress::new(candidates.len(), args.quiet);
     let reports: Vec<FileReport> = pool.install(|| {
         candidates
@@ -327,14 +339,18 @@ pub fn run(args: &Args) -> Result<u8, String> {
                     .go_version
                     .or(config.go_version)
                     .or_else(|| versions.for_file(&candidate.path));
-                let report = process_path(
+                let package = PackageContext::on_disk(
+                    &indexes,
                     &candidate.path,
-                    candidate.explicit,
-                    args.include_generated,
-                    go_version,
-                    linter,
-                    &settings,
+                    versions.import_path(&candidate.path),
                 );
+                let context = FileContext {
+                    explicit: candidate.explicit,
+                    include_generated: args.include_generated,
+                    go_version,
+                    package: &package,
+                };
+                let report = process_path(&candidate.path, &context, linter, &settings);
                 progress.tick();
                 report
             })
@@ -411,7 +427,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
             )?,
             Format::Text => {}
         }
-        if args.check && args.format == Format::Text {
+        if args.check && !args.statistics && args.format == Format::Text {
             let lines = check_lines(&report.path, &source.text, &outcome.findings);
             let lines = if color {
                 paint_check_lines(&lines)
@@ -453,7 +469,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
                 totals.files_with_errors += 1;
                 had_error = true;
             }
-        } else if args.format == Format::Text && !args.list && !args.check {
+        } else if args.format == Format::Text && !args.list && !args.check && !args.statistics {
             let old = String::from_utf8_lossy(&old);
             let new = String::from_utf8_lossy(&new);
             let diff = unified_diff(&report.path, &old, &new);
@@ -464,6 +480,9 @@ pub fn run(args: &Args) -> Result<u8, String> {
             let new = String::from_utf8_lossy(&new);
             eprint!("{}", unified_diff(&report.path, &old, &new));
         }
+    }
+    if args.statistics {
+        write_out(&mut out, &totals.statistics())?;
     }
     match args.format {
         Format::Json => write_out(&mut out, &json_document(&json, &totals))?,
@@ -522,6 +541,18 @@ pub fn run(args: &Args) -> Result<u8, String> {
     Ok(if pending > 0 { EXIT_FINDINGS } else { 0 })
 }
 
+/// `--explain RULE`: the rule's README, then the reason codes its held-back fixes can carry.
+fn explain(rule: &transforms::Rule) -> String {
+    let mut out = rule.docs.to_owned();
+    if !rule.reasons.is_empty() {
+        out.push_str("\n## Reason codes\n");
+        for code in rule.reasons {
+            out.push_str(&format!("- `{}`: {}\n", code.as_str(), code.description()));
+        }
+    }
+    out
+}
+
 fn write_out(out: &mut impl Write, text: &str) -> Result<(), String> {
     out.write_all(text.as_bytes())
         .map_err(|err| format!("cannot write to stdout: {err}"))
@@ -540,15 +571,14 @@ fn run_stdin(args: &Args, config: &Config, settings: &Settings) -> Result<u8, St
         .go_version
         .or(config.go_version)
         .or_else(|| ModuleVersions::default().for_file(Path::new("./<stdin>")));
-    let report = process_bytes(
-        Path::new("<stdin>"),
-        bytes,
-        true,
-        true,
+    let package = PackageContext::alone();
+    let context = FileContext {
+        explicit: true,
+        include_generated: true,
         go_version,
-        &mut linter,
-        settings,
-    );
+        package: &package,
+    };
+    let report = process_bytes(Path::new("<stdin>"), bytes, &context, &mut linter, settings);
     if let Some(error) = &report.error {
         eprintln!("<stdin>:{}:{}: {}", error.line, error.column, error.message);
         return Ok(EXIT_ERROR);

@@ -6,6 +6,8 @@ use std::fmt;
 use ra_ap_text_edit::{TextEdit, TextRange, TextSize};
 use tree_sitter::{Parser, QueryCursor, Tree};
 
+use crate::analysis::FileAnalysis;
+use crate::analysis::package::PackageContext;
 use crate::fix::{Applicability, Finding, Fix};
 use crate::goversion::GoVersion;
 use crate::query;
@@ -44,8 +46,8 @@ impl Settings {
     pub fn applies(&self, finding: &Finding, threshold: Applicability) -> bool {
         finding
             .fix
-            .as_ref()
-            .is_some_and(|fix| fix.applicability >= self.threshold_for(finding.rule, threshold))
+            .applicability()
+            .is_some_and(|level| level >= self.threshold_for(finding.rule, threshold))
     }
 
     /// The applicability a fix of `rule` needs to be applied, given the run's `threshold`.
@@ -171,8 +173,11 @@ impl Linter {
         tree: &Tree,
         settings: &Settings,
         go_version: Option<GoVersion>,
+        package: &PackageContext,
     ) -> Vec<Finding> {
         let mut findings = Vec::new();
+        // One analysis per pass, shared by the rules; it computes only what they ask for.
+        let analysis = FileAnalysis::new(GoFile { text, tree }, package);
         for rule in Self::candidate_rules(text, settings, go_version) {
             let matches = query::run(rule, tree, text, &mut self.cursor);
             if matches.is_empty() {
@@ -181,6 +186,7 @@ impl Linter {
             let context = RuleContext {
                 file: GoFile { text, tree },
                 module_go_version: go_version,
+                analysis: &analysis,
             };
             findings.extend((rule.check)(&context, &matches));
         }
@@ -214,12 +220,14 @@ impl Linter {
             .collect()
     }
 
-    /// `go_version` is the file's module Go version (see [`crate::goversion`]).
+    /// `go_version` is the file's module Go version (see [`crate::goversion`]); `package` says
+    /// where the file's package is, for decisions that need its other files.
     pub fn process(
         &mut self,
         text: &str,
         settings: &Settings,
         go_version: Option<GoVersion>,
+        package: &PackageContext,
     ) -> Result<Outcome, EngineError> {
         let may_hold_directives = settings.report_unused_ignores
             && (text.contains("//deferfix:ignore") || text.contains("//nolint:"));
@@ -239,7 +247,7 @@ impl Linter {
         }
         let directives = suppress::directives(&tree, text);
         let mut used = vec![false; directives.len()];
-        let found = self.lint_tree(text, &tree, settings, go_version);
+        let found = self.lint_tree(text, &tree, settings, go_version, package);
         let (mut findings, suppressed) = suppress::apply(found, &directives, text, &mut used);
         // Reported as findings without a fix: they count, print and fail a check like any other.
         let unused = if settings.report_unused_ignores {
@@ -279,11 +287,7 @@ impl Linter {
         for _pass in 0..MAX_PASSES {
             let applicable: Vec<&Finding> = current_findings
                 .iter()
-                .filter(|finding| {
-                    finding.fix.as_ref().is_some_and(|fix| {
-                        fix.applicability >= settings.threshold_for(finding.rule, threshold)
-                    })
-                })
+                .filter(|finding| settings.applies(finding, threshold))
                 .collect();
             if applicable.is_empty() {
                 let fixed = (current != text).then_some(current);
@@ -314,7 +318,7 @@ impl Linter {
             }
             let directives = suppress::directives(&tree, &current);
             let mut used = vec![false; directives.len()];
-            let found = self.lint_tree(&current, &tree, settings, go_version);
+            let found = self.lint_tree(&current, &tree, settings, go_version, package);
             current_findings = suppress::apply(found, &directives, &current, &mut used).0;
         }
         let mut rules: Vec<_> = current_findings
@@ -359,7 +363,7 @@ fn merge_fixes(
 ) -> Result<(TextEdit, usize, Vec<&'static str>), EngineError> {
     let mut fixes: Vec<(&Fix, &'static str)> = findings
         .iter()
-        .filter_map(|finding| finding.fix.as_ref().map(|fix| (fix, finding.rule)))
+        .filter_map(|finding| finding.fix.fix().map(|fix| (fix, finding.rule)))
         .collect();
     fixes.sort_by_key(|(fix, rule)| (fix.start(), settings.rule_order(rule)));
 
@@ -390,7 +394,7 @@ fn merge_fixes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fix::Edit;
+    use crate::fix::{Edit, FixState, Reason, ReasonCode};
     use crate::transforms::QueryMatch;
 
     const SOURCE: &str = "package p\n\nfunc f() {\n\tdefer a()\n\tdefer b()\n}\n";
@@ -406,8 +410,9 @@ mod tests {
                 keywords: &["defer"],
                 anchors: &["defer_statement"],
                 applies_to: crate::transforms::any_go_version,
+                reasons: &[],
                 check: |context: &RuleContext, matches: &[QueryMatch]| {
-                    let fix_for: fn(&str, std::ops::Range<usize>) -> Option<Fix> = $fix_for;
+                    let fix_for: fn(&str, std::ops::Range<usize>) -> FixState = $fix_for;
                     matches
                         .iter()
                         .filter_map(|found| found.get("defer"))
@@ -431,19 +436,24 @@ mod tests {
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
         };
-        Linter::default().process(text, &settings, None)
+        Linter::default().process(text, &settings, None, &PackageContext::alone())
     }
 
-    test_rule!(BREAKS_SYNTAX, "breaks-syntax", |_, span| Some(Fix::safe(
-        "break",
-        vec![Edit::replace(span, "defer (")]
-    )));
+    test_rule!(BREAKS_SYNTAX, "breaks-syntax", |_, span| FixState::Safe(
+        Fix::new("break", vec![Edit::replace(span, "defer (")])
+    ));
     test_rule!(NEVER_CONVERGES, "never-converges", |text, span| {
         // Adds one defer in front of the first: there is always a first defer to add to.
-        (!text[..span.start].contains("defer"))
-            .then(|| Fix::safe("grow", vec![Edit::insert(span.start, "defer x()\n\t")]))
+        if text[..span.start].contains("defer") {
+            FixState::ReportOnly
+        } else {
+            FixState::Safe(Fix::new(
+                "grow",
+                vec![Edit::insert(span.start, "defer x()\n\t")],
+            ))
+        }
     });
-    test_rule!(OVERLAPS, "overlaps", |_, span| Some(Fix::safe(
+    test_rule!(OVERLAPS, "overlaps", |_, span| FixState::Safe(Fix::new(
         "overlap",
         vec![
             Edit::replace(span.start..span.end, "x"),
@@ -452,15 +462,18 @@ mod tests {
     )));
     test_rule!(DELETES_DEFERS, "deletes-defers", |text, span| {
         // Deletes a defer only when it is followed by another: the second pass deletes nothing more.
-        text[span.end..]
-            .contains("defer")
-            .then(|| Fix::safe("delete", vec![Edit::delete(span)]))
+        if text[span.end..].contains("defer") {
+            FixState::Safe(Fix::new("delete", vec![Edit::delete(span)]))
+        } else {
+            FixState::ReportOnly
+        }
     });
-    test_rule!(UNSAFE_ONLY, "unsafe-only", |_, span| Some(
-        Fix::unsafe_edits(
+    test_rule!(UNSAFE_ONLY, "unsafe-only", |_, span| FixState::Unsafe(
+        Fix::new(
             "rename",
             vec![Edit::replace(span.start..span.start + 5, "go")]
-        )
+        ),
+        Reason::new(ReasonCode::Escapes, "test")
     ));
 
     #[test]
@@ -505,7 +518,9 @@ mod tests {
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
         };
-        let outcome = Linter::default().process(SOURCE, &settings, None).unwrap();
+        let outcome = Linter::default()
+            .process(SOURCE, &settings, None, &PackageContext::alone())
+            .unwrap();
         assert_eq!(
             outcome.fixed.as_deref(),
             Some("package p\n\nfunc f() {\n\tgo a()\n\tgo b()\n}\n")
@@ -520,16 +535,16 @@ mod tests {
 
     #[test]
     fn overlapping_fixes_of_different_findings_wait_for_the_next_pass() {
-        let first = Fix::safe("a", vec![Edit::replace(0..4, "x")]);
-        let second = Fix::safe("b", vec![Edit::replace(2..6, "y")]);
-        let shared = Fix::safe("c", vec![Edit::replace(8..9, "z")]);
+        let first = Fix::new("a", vec![Edit::replace(0..4, "x")]);
+        let second = Fix::new("b", vec![Edit::replace(2..6, "y")]);
+        let shared = Fix::new("c", vec![Edit::replace(8..9, "z")]);
         let findings: Vec<Finding> = [first, second, shared.clone(), shared]
             .into_iter()
             .map(|fix| Finding {
                 rule: "r",
                 span: 0..1,
                 message: String::new(),
-                fix: Some(fix),
+                fix: FixState::Safe(fix),
             })
             .collect();
         let refs: Vec<&Finding> = findings.iter().collect();

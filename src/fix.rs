@@ -1,6 +1,8 @@
 //! The fix vocabulary shared by rules and the engine: plain data, no behaviour beyond ordering.
 //!
-//! Rules describe *what* to change; the engine decides *whether* and *when* to apply it.
+//! Rules describe *what* to change and how sure they are; the engine decides *whether* and
+//! *when* to apply it. Every finding says where its fix stands ([`FixState`]), and a fix that is
+//! held back (unsafe, or not offered at all) always carries a [`Reason`].
 
 use std::ops::Range;
 
@@ -48,34 +50,28 @@ impl Edit {
     }
 }
 
-/// A set of edits that must be applied together, and how safe they are.
+/// A set of edits that must be applied together.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Fix {
     pub title: String,
     /// Sorted by start and pairwise disjoint (the engine checks).
     pub edits: Vec<Edit>,
-    pub applicability: Applicability,
 }
 
 impl Fix {
-    pub fn safe(title: impl Into<String>, edits: Vec<Edit>) -> Self {
-        Fix::new(title, edits, Applicability::Safe)
-    }
-
-    pub fn unsafe_edits(title: impl Into<String>, edits: Vec<Edit>) -> Self {
-        Fix::new(title, edits, Applicability::Unsafe)
-    }
-
-    pub fn new(
-        title: impl Into<String>,
-        mut edits: Vec<Edit>,
-        applicability: Applicability,
-    ) -> Self {
+    pub fn new(title: impl Into<String>, mut edits: Vec<Edit>) -> Self {
         edits.sort_by_key(|edit| (edit.range.start, edit.range.end));
         Fix {
             title: title.into(),
             edits,
-            applicability,
+        }
+    }
+
+    /// This fix, safe when `held_back` is `None` and unsafe for that reason otherwise.
+    pub fn classified(self, held_back: Option<Reason>) -> FixState {
+        match held_back {
+            None => FixState::Safe(self),
+            Some(reason) => FixState::Unsafe(self, reason),
         }
     }
 
@@ -94,23 +90,218 @@ impl Fix {
     }
 }
 
-/// One reported problem: which rule, where, what, and optionally how to fix it.
+/// Why a fix is unsafe or not offered: a stable code for tools and statistics, and a sentence
+/// that names the value and the line that decided it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Reason {
+    pub code: ReasonCode,
+    pub message: String,
+}
+
+impl Reason {
+    pub fn new(code: ReasonCode, message: impl Into<String>) -> Self {
+        Reason {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Where a finding's fix stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixState {
+    /// Applied by `--write`.
+    Safe(Fix),
+    /// Applied only with `--unsafe`, for the reason given.
+    Unsafe(Fix, Reason),
+    /// The rule offers fixes, but not for this finding, for the reason given.
+    NoFix(Reason),
+    /// The rule never fixes (how to restructure is the author's decision).
+    ReportOnly,
+}
+
+impl FixState {
+    pub fn fix(&self) -> Option<&Fix> {
+        match self {
+            FixState::Safe(fix) | FixState::Unsafe(fix, _) => Some(fix),
+            FixState::NoFix(_) | FixState::ReportOnly => None,
+        }
+    }
+
+    pub fn applicability(&self) -> Option<Applicability> {
+        match self {
+            FixState::Safe(_) => Some(Applicability::Safe),
+            FixState::Unsafe(..) => Some(Applicability::Unsafe),
+            FixState::NoFix(_) | FixState::ReportOnly => None,
+        }
+    }
+
+    /// Why the fix is held back (unsafe or not offered).
+    pub fn reason(&self) -> Option<&Reason> {
+        match self {
+            FixState::Unsafe(_, reason) | FixState::NoFix(reason) => Some(reason),
+            FixState::Safe(_) | FixState::ReportOnly => None,
+        }
+    }
+
+    /// `safe`, `unsafe`, `no-fix` or `report-only`, as JSON and SARIF spell it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FixState::Safe(_) => "safe",
+            FixState::Unsafe(..) => "unsafe",
+            FixState::NoFix(_) => "no-fix",
+            FixState::ReportOnly => "report-only",
+        }
+    }
+}
+
+impl From<Result<Fix, Reason>> for FixState {
+    /// A safe fix, or no fix for the reason given.
+    fn from(result: Result<Fix, Reason>) -> Self {
+        match result {
+            Ok(fix) => FixState::Safe(fix),
+            Err(reason) => FixState::NoFix(reason),
+        }
+    }
+}
+
+impl From<Result<FixState, Reason>> for FixState {
+    fn from(result: Result<FixState, Reason>) -> Self {
+        result.unwrap_or_else(FixState::NoFix)
+    }
+}
+
+/// Defines [`ReasonCode`] with its stable spelling and a one-line description.
+macro_rules! reason_codes {
+    ($($variant:ident = $code:literal: $description:literal,)*) => {
+        /// The stable codes of held-back fixes. The spelling is part of the JSON and SARIF
+        /// output; a rule lists the codes it can emit in its `Rule::reasons` and its README.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum ReasonCode {
+            $($variant,)*
+        }
+
+        impl ReasonCode {
+            pub const ALL: &[ReasonCode] = &[$(ReasonCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ReasonCode::$variant => $code,)*
+                }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(ReasonCode::$variant => $description,)*
+                }
+            }
+        }
+    };
+}
+
+reason_codes! {
+    Layout = "layout": "the edit would touch code gofmt lays out differently (a shared line, a trailing comment it aligns, a body that is not gofmt-formatted)",
+    NotARelease = "not-a-release": "the deferred call does more than release a resource (removes a file, unlocks, signals, logs, calls a function value of unknown origin)",
+    NotAcquired = "not-acquired": "the released value was not acquired in the loop iteration (a loop variable, an outer or package-level variable, an element of an outer collection)",
+    Escapes = "escapes": "the value, or something derived from it, can outlive the region (returned, stored, sent, appended, captured, or passed to a function that keeps it)",
+    OuterReceiver = "outer-receiver": "the value is passed to a method of a value declared outside the region, which may keep it",
+    UnknownCallee = "unknown-callee": "the value is passed to a function whose effect deferfix cannot see",
+    HeldOpen = "held-open": "a resource whose release other code can observe is only acquired, reassigned and deferred, or used only for side effects: it is held open on purpose",
+    VisibleRelease = "visible-release": "releasing the resource early may be visible to other code (a connection, listener, server, session, lock, or a type deferfix does not know), and the iteration does not demonstrably finish with it",
+    Recovers = "recovers": "the deferred function calls recover, which only works for the function it is deferred in",
+    WritesOuter = "writes-outer": "the deferred function assigns variables declared outside it (named results, outer variables)",
+    GotoOut = "goto-out": "a goto jumps out of the code the fix would wrap",
+    ShadowedResultType = "shadowed-result-type": "a result type names something the function redeclares, so the fix cannot restate it",
+    BlankResults = "blank-results": "the function's results are named `_`, so a bare return cannot be restated",
+    LoopVarWritten = "loop-var-written": "the loop body writes the loop variable, which a copy would no longer pass back to the loop",
+    Redeclared = "redeclared": "the body declares a variable of the same name, so the added declaration would clash",
+    PassesDefer = "passes-defer": "the moved defer passes another defer, so the deferred calls would run in another order",
+    PassesCommit = "passes-commit": "the moved Rollback would also run after a Commit of a type deferfix does not know",
+    LeavesBetween = "leaves-between": "code between the old and new place can leave or jump, and took the deferred call with it before",
+    WritesBetween = "writes-between": "code between the old and new place changes what the deferred call reads when the defer runs",
+    CalleeTakesValue = "callee-takes-value": "the deferred call does more than call a method of the value, and may be meant for the error path too",
+    CustomRollback = "custom-rollback": "the transaction is not database/sql or sqlx, whose Rollback after Commit is a no-op",
+    CheckNotPlain = "check-not-plain": "the error check does not only test `err != nil` and always leave",
+    InLoop = "in-loop": "the statement is in a loop (or a backward goto), where a new defer would be held until the function returns",
+    DeclaredBetween = "declared-between": "the deferred call uses a name declared between the old and the new place",
+    UnknownType = "unknown-type": "nothing shows that the method the fix calls exists on this value",
+    InMain = "in-main": "the code is in main.main, where deferred calls do not run on os.Exit",
+    EarlierClosure = "earlier-closure": "a defer or closure made earlier reads the value and may run after the new deferred call",
+    NotAStatement = "not-a-statement": "the code is not a statement of a block (an if or switch initializer), where no defer can follow it",
+    NeedsDeclaration = "needs-declaration": "the fix would need a new variable inside an `=` assignment",
+    ChangesBeforeReturn = "changes-before-return": "something the deferred call reads can change between the defer and the return",
+    ImpureCall = "impure-call": "an argument calls something that may have effects or see other state when run at return",
+    SwallowsPanics = "swallows-panics": "the fix makes recover work, which swallows every panic",
+}
+
+/// One reported problem: which rule, where, what, and where its fix stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub rule: &'static str,
     /// Byte range in the (normalised) source the finding was made on.
     pub span: Range<usize>,
     pub message: String,
-    pub fix: Option<Fix>,
+    pub fix: FixState,
 }
 
 impl Finding {
-    /// The marker `--check` prints after the message.
-    pub fn fix_marker(&self) -> &'static str {
-        match self.fix.as_ref().map(|fix| fix.applicability) {
-            Some(Applicability::Safe) => " [fix]",
-            Some(Applicability::Unsafe) => " [unsafe fix]",
-            None => "",
+    /// The marker `--check` prints after the message: `[fix]`, `[unsafe fix: code: why]`,
+    /// `[no fix: code: why]`, nothing for report-only findings.
+    pub fn fix_marker(&self) -> String {
+        match &self.fix {
+            FixState::Safe(_) => " [fix]".to_owned(),
+            FixState::Unsafe(_, reason) => {
+                format!(
+                    " [unsafe fix: {}: {}]",
+                    reason.code.as_str(),
+                    reason.message
+                )
+            }
+            FixState::NoFix(reason) => {
+                format!(" [no fix: {}: {}]", reason.code.as_str(), reason.message)
+            }
+            FixState::ReportOnly => String::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_codes_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ReasonCode::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "{text} twice");
+            assert!(
+                text.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{text}"
+            );
+            assert!(!code.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn markers_name_the_reason() {
+        let fix = Fix::new("t", vec![Edit::insert(0, "x")]);
+        let reason = Reason::new(ReasonCode::Escapes, "`f` is returned (line 3)");
+        let finding = |fix| Finding {
+            rule: "r",
+            span: 0..1,
+            message: "m".into(),
+            fix,
+        };
+        assert_eq!(finding(FixState::Safe(fix.clone())).fix_marker(), " [fix]");
+        assert_eq!(
+            finding(fix.classified(Some(reason.clone()))).fix_marker(),
+            " [unsafe fix: escapes: `f` is returned (line 3)]"
+        );
+        assert_eq!(
+            finding(FixState::NoFix(reason)).fix_marker(),
+            " [no fix: escapes: `f` is returned (line 3)]"
+        );
+        assert_eq!(finding(FixState::ReportOnly).fix_marker(), "");
     }
 }

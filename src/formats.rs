@@ -9,8 +9,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::fix::Finding;
-use crate::render::{Totals, display_path};
+use crate::render::display_path;
 use crate::source::LineIndex;
+use crate::summary::Totals;
 
 /// What `--format` selects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -26,7 +27,8 @@ pub enum Format {
 }
 
 /// The version of the JSON document's shape.
-pub const JSON_VERSION: u32 = 1;
+/// 2: `fix_state` and `reason` on every finding; `report_only` in the summary.
+pub const JSON_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 pub struct JsonDocument<'a> {
@@ -46,7 +48,19 @@ pub struct JsonFinding {
     pub end_line: usize,
     pub end_column: usize,
     pub message: String,
+    /// `"safe"`, `"unsafe"`, `"no-fix"` or `"report-only"`.
+    pub fix_state: &'static str,
+    /// Why the fix is unsafe or not offered; `null` for safe and report-only findings.
+    pub reason: Option<JsonReason>,
+    /// The fix (safe or unsafe); `null` when there is none.
     pub fix: Option<JsonFix>,
+}
+
+#[derive(Serialize)]
+pub struct JsonReason {
+    /// A stable code (`escapes`, `held-open`, …; `deferfix --explain RULE` lists a rule's).
+    pub code: &'static str,
+    pub message: String,
 }
 
 #[derive(Serialize)]
@@ -79,6 +93,7 @@ pub struct JsonSummary {
     pub safe_fixes: usize,
     pub unsafe_fixes: usize,
     pub without_fix: usize,
+    pub report_only: usize,
     pub suppressed: usize,
 }
 
@@ -94,6 +109,7 @@ impl JsonSummary {
             safe_fixes: totals.safe_fixes,
             unsafe_fixes: totals.unsafe_fixes,
             without_fix: totals.without_fix,
+            report_only: totals.report_only,
             suppressed: totals.suppressed,
         }
     }
@@ -115,8 +131,13 @@ pub fn json_findings(path: &Path, text: &str, findings: &[Finding]) -> Vec<JsonF
                 end_line,
                 end_column,
                 message: finding.message.clone(),
-                fix: finding.fix.as_ref().map(|fix| JsonFix {
-                    applicability: fix.applicability.as_str(),
+                fix_state: finding.fix.as_str(),
+                reason: finding.fix.reason().map(|reason| JsonReason {
+                    code: reason.code.as_str(),
+                    message: reason.message.clone(),
+                }),
+                fix: finding.fix.fix().map(|fix| JsonFix {
+                    applicability: finding.fix.as_str(),
                     title: fix.title.clone(),
                     edits: fix
                         .edits
@@ -155,10 +176,14 @@ pub fn json_document(findings: &[JsonFinding], totals: &Totals) -> String {
 pub fn github_lines(path: &Path, text: &str, findings: &[Finding]) -> String {
     let mut out = String::new();
     for finding in json_findings(path, text, findings) {
-        let fix = match &finding.fix {
-            Some(fix) if fix.applicability == "safe" => " (fix available)",
-            Some(_) => " (unsafe fix available with --unsafe)",
-            None => "",
+        let fix = match (finding.fix_state, &finding.reason) {
+            ("safe", _) => " (fix available)".to_owned(),
+            ("unsafe", Some(reason)) => format!(
+                " (unsafe fix available with --unsafe; {}: {})",
+                reason.code, reason.message
+            ),
+            ("no-fix", Some(reason)) => format!(" (no fix: {}: {})", reason.code, reason.message),
+            _ => String::new(),
         };
         let _ = writeln!(
             out,
@@ -227,6 +252,11 @@ pub fn sarif_log(findings: &[JsonFinding]) -> String {
                     }
                 }],
             });
+            result["properties"] = json!({"fixState": finding.fix_state});
+            if let Some(reason) = &finding.reason {
+                result["properties"]["reason"] =
+                    json!({"code": reason.code, "message": reason.message});
+            }
             if let Some(index) = crate::transforms::RULES
                 .iter()
                 .position(|rule| rule.id == finding.rule)

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A Go language version `1.N` (patch releases and pre-release suffixes do not change semantics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -68,6 +68,24 @@ pub fn parse_go_mod(text: &str) -> Result<Option<GoVersion>, (usize, String)> {
         };
     }
     Ok(None)
+}
+
+/// The `module` directive of a go.mod text.
+pub fn module_path(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let line = line.split("//").next().unwrap_or("").trim();
+        let rest = line.strip_prefix("module")?;
+        rest.starts_with([' ', '\t'])
+            .then(|| rest.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// The directory of a file path (`.` for a bare file name).
+fn directory_of(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// The minimum Go version a file's `//go:build` expression requires, if it requires one (what
@@ -186,43 +204,78 @@ impl ConstraintParser<'_> {
     }
 }
 
-/// The module Go version for every directory, found by walking up to the nearest go.mod.
-/// Shared by all worker threads; each directory is looked up once.
+/// A module as its go.mod declares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Module {
+    /// The `go` line's version (`None` when the go.mod is malformed or has none).
+    pub version: Option<GoVersion>,
+    /// The `module` line's path.
+    pub path: Option<String>,
+    /// The directory holding the go.mod.
+    pub dir: PathBuf,
+}
+
+/// The module of every directory, found by walking up to the nearest go.mod. Shared by all
+/// worker threads; each directory is looked up once.
 #[derive(Default)]
 pub struct ModuleVersions {
-    by_directory: Mutex<HashMap<PathBuf, Option<GoVersion>>>,
+    by_directory: Mutex<HashMap<PathBuf, Option<Arc<Module>>>>,
     errors: Mutex<Vec<GoModError>>,
 }
 
 impl ModuleVersions {
     /// The `go` version of the module containing `file`, or `None` without a (valid) go.mod.
     pub fn for_file(&self, file: &Path) -> Option<GoVersion> {
-        let directory = match file.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        self.for_directory(&directory)
+        self.module_of(file)?.version
     }
 
-    fn for_directory(&self, directory: &Path) -> Option<GoVersion> {
+    /// The import path of the package `file` belongs to: the module path and the directory
+    /// below the module (in Go's own tree, module `std` stands for no prefix at all).
+    pub fn import_path(&self, file: &Path) -> Option<String> {
+        let module = self.module_of(file)?;
+        let module_path = module.path.as_deref()?;
+        let directory = std::path::absolute(directory_of(file)).ok()?;
+        let relative = directory.strip_prefix(&module.dir).ok()?;
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        Some(match (module_path, relative.as_str()) {
+            ("std", rest) => rest.to_owned(),
+            (path, "") => path.to_owned(),
+            (path, rest) => format!("{path}/{rest}"),
+        })
+    }
+
+    fn module_of(&self, file: &Path) -> Option<Arc<Module>> {
+        self.for_directory(&directory_of(file))
+    }
+
+    fn for_directory(&self, directory: &Path) -> Option<Arc<Module>> {
         if let Ok(cache) = self.by_directory.lock()
             && let Some(known) = cache.get(directory)
         {
-            return *known;
+            return known.clone();
         }
         let go_mod = directory.join("go.mod");
-        let version = match std::fs::read_to_string(&go_mod) {
-            Ok(text) => match parse_go_mod(&text) {
-                Ok(version) => version,
-                Err((line, message)) => {
-                    self.report(GoModError {
-                        path: go_mod,
-                        line,
-                        message,
-                    });
-                    None
-                }
-            },
+        let module = match std::fs::read_to_string(&go_mod) {
+            Ok(text) => {
+                let version = match parse_go_mod(&text) {
+                    Ok(version) => version,
+                    Err((line, message)) => {
+                        self.report(GoModError {
+                            path: go_mod,
+                            line,
+                            message,
+                        });
+                        None
+                    }
+                };
+                let dir =
+                    std::path::absolute(directory).unwrap_or_else(|_| directory.to_path_buf());
+                Some(Arc::new(Module {
+                    version,
+                    path: module_path(&text),
+                    dir,
+                }))
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let absolute =
                     std::path::absolute(directory).unwrap_or_else(|_| directory.to_path_buf());
@@ -241,9 +294,9 @@ impl ModuleVersions {
             }
         };
         if let Ok(mut cache) = self.by_directory.lock() {
-            cache.insert(directory.to_path_buf(), version);
+            cache.insert(directory.to_path_buf(), module.clone());
         }
-        version
+        module
     }
 
     fn report(&self, error: GoModError) {
@@ -331,6 +384,24 @@ mod tests {
     }
 
     #[test]
+    fn the_standard_library_module_has_no_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("net/http")).unwrap();
+        std::fs::write(dir.path().join("go.mod"), "module std\n\ngo 1.26\n").unwrap();
+        let versions = ModuleVersions::default();
+        assert_eq!(
+            versions
+                .import_path(&dir.path().join("net/http/server.go"))
+                .as_deref(),
+            Some("net/http")
+        );
+        assert_eq!(
+            module_path("module \"example.com/m\" // quoted\n").as_deref(),
+            Some("example.com/m")
+        );
+    }
+
+    #[test]
     fn nearest_go_mod_is_found_walking_up() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
@@ -342,6 +413,12 @@ mod tests {
             GoVersion::parse("1.21")
         );
         assert_eq!(versions.for_file(&dir.path().join("a/b/y.go")), None);
+        assert_eq!(
+            versions
+                .import_path(&dir.path().join("a/b/y.go"))
+                .as_deref(),
+            Some("m/a/b")
+        );
         assert_eq!(versions.errors().len(), 1);
         assert_eq!(versions.errors()[0].line, 3);
     }

@@ -4,6 +4,7 @@
 //! ([`syntax`]) → query ([`query`]) → rule checks ([`transforms`]) → findings with fixes ([`fix`])
 //! → suppressions ([`suppress`]) → [`engine`] (select, merge, apply, re-parse, repeat) → [`render`] or [`write`] → summary.
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod engine;
@@ -16,6 +17,7 @@ pub mod query;
 pub mod render;
 pub mod since;
 pub mod source;
+pub mod summary;
 pub mod suppress;
 pub mod syntax;
 pub mod transforms;

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::analysis::package::PackageContext;
 use crate::engine::{Linter, Outcome, Settings};
 use crate::goversion::GoVersion;
 use crate::source::{SourceText, is_generated};
@@ -44,16 +45,31 @@ impl FileReport {
     }
 }
 
+/// What the run knows about one file before reading it.
+pub struct FileContext<'a> {
+    /// Named on the command line (never skipped as generated).
+    pub explicit: bool,
+    pub include_generated: bool,
+    /// The file's module Go version (see [`crate::goversion`]).
+    pub go_version: Option<GoVersion>,
+    /// Where the file's package is, for decisions that need its other files.
+    pub package: &'a PackageContext<'a>,
+}
+
 /// Processes text that has already been read (a file, or standard input).
 pub fn process_bytes(
     path: &Path,
     bytes: Vec<u8>,
-    explicit: bool,
-    include_generated: bool,
-    go_version: Option<GoVersion>,
+    context: &FileContext,
     linter: &mut Linter,
     settings: &Settings,
 ) -> FileReport {
+    let FileContext {
+        explicit,
+        include_generated,
+        go_version,
+        package,
+    } = *context;
     let source = match SourceText::decode(bytes) {
         Ok(source) => source,
         Err(err) => {
@@ -74,7 +90,7 @@ pub fn process_bytes(
             skipped_generated: true,
         };
     }
-    match linter.process(&source.text, settings, go_version) {
+    match linter.process(&source.text, settings, go_version, package) {
         Ok(outcome) => FileReport {
             path: path.to_owned(),
             // Only files with findings need their text again (positions, diffs, writes): the
@@ -102,22 +118,12 @@ pub fn process_bytes(
 /// Reads and processes one file from disk.
 pub fn process_path(
     path: &Path,
-    explicit: bool,
-    include_generated: bool,
-    go_version: Option<GoVersion>,
+    context: &FileContext,
     linter: &mut Linter,
     settings: &Settings,
 ) -> FileReport {
     match std::fs::read(path) {
-        Ok(bytes) => process_bytes(
-            path,
-            bytes,
-            explicit,
-            include_generated,
-            go_version,
-            linter,
-            settings,
-        ),
+        Ok(bytes) => process_bytes(path, bytes, context, linter, settings),
         Err(err) => FileReport::failed(
             path,
             None,

@@ -155,7 +155,7 @@ pub fn unused(directives: &[Directive], used: &[bool], ran: &dyn Fn(&str) -> boo
             rule: UNUSED_IGNORE,
             span: directive.offset..directive.offset + directive.text.len(),
             message: format!("{} silences nothing", directive.text),
-            fix: None,
+            fix: crate::fix::FixState::ReportOnly,
         })
         .collect()
 }

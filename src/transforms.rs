@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use tree_sitter::Node;
 
-use crate::fix::Finding;
+use crate::analysis::FileAnalysis;
+use crate::fix::{Finding, ReasonCode};
 use crate::goversion::GoVersion;
 use crate::query::{self, CompiledQuery};
 use crate::syntax::GoFile;
@@ -48,8 +49,10 @@ pub struct Rule {
     /// Whether the rule can report anything in a file (its text) of a module with this `go`
     /// version (`None`: no go.mod); when not, the file is not even parsed for it.
     pub applies_to: fn(Option<GoVersion>, &str) -> bool,
+    /// The reason codes this rule's held-back fixes can carry (listed by `--explain`).
+    pub reasons: &'static [ReasonCode],
     /// Turns the query's matches into findings. Pure: no I/O.
-    pub check: fn(&RuleContext, &[QueryMatch]) -> Vec<Finding>,
+    pub check: for<'a> fn(&RuleContext<'a>, &[QueryMatch<'a>]) -> Vec<Finding>,
     /// The compiled query, filled on first use (`OnceLock::new()` in a definition).
     pub compiled: OnceLock<CompiledQuery>,
 }
@@ -68,6 +71,8 @@ pub struct RuleContext<'a> {
     pub file: GoFile<'a>,
     /// The `go` version of the file's module (or `--go-version`); `None` without a go.mod.
     pub module_go_version: Option<GoVersion>,
+    /// The shared facts about this file and its package, computed on demand.
+    pub analysis: &'a FileAnalysis<'a>,
 }
 
 /// One query match, copied out of tree-sitter's streaming iterator.

@@ -118,7 +118,7 @@ fn check_prints_findings_with_fix_markers() {
     assert_eq!(
         stdout(&output),
         "a.go:11:3: defer-in-loop: defer f.Close() in a loop runs when the function returns, not at the end of each iteration [fix]\n\
-         lock.go:8:3: defer-in-loop: defer mu.Unlock() in a loop runs when the function returns, not at the end of each iteration [unsafe fix]\n"
+         lock.go:8:3: defer-in-loop: defer mu.Unlock() in a loop runs when the function returns, not at the end of each iteration [unsafe fix: not-a-release: `mu.Unlock()` does more than release a resource, and code after the loop may rely on it running when the function returns]\n"
     );
     assert_eq!(read(dir.path(), "a.go"), LEAKY.as_bytes());
 }

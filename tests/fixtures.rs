@@ -47,12 +47,10 @@ fn assert_invariants(fixture: &Fixture) {
             fixture.name
         );
         // Declared availability matches reality.
-        let offers_fix = report.findings.iter().any(|finding| {
-            finding
-                .fix
-                .as_ref()
-                .is_some_and(|fix| fix.applicability >= level)
-        });
+        let offers_fix = report
+            .findings
+            .iter()
+            .any(|finding| finding.fix.applicability().is_some_and(|at| at >= level));
         assert_eq!(
             offers_fix,
             fixed != fixture.text,

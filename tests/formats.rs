@@ -32,7 +32,7 @@ fn json_document() {
     snapshot("json", &text);
     // Machine-checked shape, beside the snapshot.
     let document: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(document["version"], 1);
+    assert_eq!(document["version"], 2);
     let findings = document["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 3);
     for finding in findings {
@@ -44,11 +44,25 @@ fn json_document() {
             "end_line",
             "end_column",
             "message",
+            "fix_state",
+            "reason",
             "fix",
         ] {
             assert!(finding.get(key).is_some(), "{key} missing in {finding}");
         }
+        // A held-back fix always says why; a safe or report-only one has no reason.
+        let held_back = matches!(finding["fix_state"].as_str(), Some("unsafe" | "no-fix"));
+        assert_eq!(finding["reason"].is_object(), held_back, "{finding}");
+        if held_back {
+            assert!(finding["reason"]["code"].is_string(), "{finding}");
+            assert!(finding["reason"]["message"].is_string(), "{finding}");
+        }
     }
+    let states: Vec<&str> = findings
+        .iter()
+        .filter_map(|finding| finding["fix_state"].as_str())
+        .collect();
+    assert_eq!(states, ["report-only", "safe", "unsafe"]);
     assert_eq!(document["summary"]["findings"], 3);
     assert_eq!(document["summary"]["safe_fixes"], 1);
     // No diff on stdout: the document is all there is.

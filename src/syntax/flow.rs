@@ -248,6 +248,83 @@ impl Exits {
     }
 }
 
+/// Whether `statement` runs at most once per call of its function although it sits in a loop:
+/// every path from it leaves the outermost loop of the function for good (a `return`, a call
+/// that never returns, a `break` of the outermost loop or of a statement around it, a forward
+/// `goto` past the loop in a function without backward ones), and nothing on the way jumps back
+/// into a loop around it (`continue`, a `break` of an inner loop only).
+pub fn runs_at_most_once(statement: Node, text: &str, exits: &Exits) -> bool {
+    let Some(function) = super::enclosing_function(statement) else {
+        return false;
+    };
+    let loops: Vec<Node> = ancestors(statement)
+        .take_while(|node| node.id() != function.id())
+        .filter(|node| node.kind() == "for_statement")
+        .collect();
+    let Some(outermost) = loops.last().copied() else {
+        return false;
+    };
+    let Some(list) = statement.parent() else {
+        return false;
+    };
+    let mut cursor = list.walk();
+    let rest: Vec<Node> = list
+        .named_children(&mut cursor)
+        .filter(|node| node.kind() != "comment" && node.start_byte() >= statement.end_byte())
+        .collect();
+    let function_nodes = descendants(function, is_function);
+    let backward_goto = function_nodes.iter().any(|node| {
+        node.kind() == "goto_statement"
+            && label_position(function_nodes.as_slice(), jump_label(*node, text), text)
+                .is_none_or(|at| at < outermost.end_byte())
+    });
+    let leaves_for_good = |jump: Node| match jump.kind() {
+        "break_statement" => jump_target(jump, text).is_some_and(|target| {
+            target.start_byte() <= outermost.start_byte()
+                && outermost.end_byte() <= target.end_byte()
+        }),
+        "goto_statement" => {
+            !backward_goto
+                && label_position(function_nodes.as_slice(), jump_label(jump, text), text)
+                    .is_some_and(|at| at >= outermost.end_byte())
+        }
+        "expression_statement" => jump.named_child(0).is_some_and(|call| {
+            call.kind() == "call_expression" && exits.never_returns(call, text)
+        }),
+        _ => false,
+    };
+    let jumps_back = rest.iter().any(|part| {
+        std::iter::once(*part)
+            .chain(descendants(*part, is_function))
+            .any(|node| match node.kind() {
+                "continue_statement" => jump_target(node, text)
+                    .is_none_or(|target| loops.iter().any(|l| l.id() == target.id())),
+                "break_statement" => {
+                    !leaves_for_good(node)
+                        && jump_target(node, text)
+                            .is_none_or(|target| loops.iter().any(|l| l.id() == target.id()))
+                }
+                "goto_statement" => !leaves_for_good(node),
+                _ => false,
+            })
+    });
+    !jumps_back && list_terminates(&rest, text, &leaves_for_good)
+}
+
+/// Where the statement labelled `label` starts.
+fn label_position(nodes: &[Node], label: Option<&str>, text: &str) -> Option<usize> {
+    let label = label?;
+    nodes
+        .iter()
+        .find(|node| {
+            node.kind() == "labeled_statement"
+                && node
+                    .child_by_field_name("label")
+                    .is_some_and(|name| &text[name.byte_range()] == label)
+        })
+        .map(|node| node.start_byte())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +357,55 @@ mod tests {
             "switch x { case 1: break; default: return 2 }"
         ));
         assert!(!last_statement_terminates("L: for { for { break L } }"));
+    }
+
+    fn once(body: &str) -> bool {
+        let text = format!(
+            "package p\n\nimport \"os\"\n\nfunc f(xs []int) int {{\n{body}\n\treturn 0\n}}\n"
+        );
+        let tree = parse_for_test(&text);
+        let defer = descendants(tree.root_node(), |_| false)
+            .into_iter()
+            .find(|node| node.kind() == "defer_statement")
+            .unwrap();
+        runs_at_most_once(defer, &text, &Exits::of(tree.root_node(), &text))
+    }
+
+    #[test]
+    fn defers_followed_by_a_way_out_for_good_run_once() {
+        assert!(once(
+            "\tfor _, x := range xs {\n\t\tdefer g()\n\t\treturn x\n\t}"
+        ));
+        assert!(once(
+            "\tfor _, x := range xs {\n\t\tif x > 0 {\n\t\t\tcontinue\n\t\t}\n\t\tdefer g()\n\t\tbreak\n\t}"
+        ));
+        assert!(once(
+            "\tfor {\n\t\tfor range xs {\n\t\t\tdefer g()\n\t\t\tos.Exit(1)\n\t\t}\n\t}"
+        ));
+        assert!(once(
+            "L:\n\tfor {\n\t\tfor range xs {\n\t\t\tdefer g()\n\t\t\tbreak L\n\t\t}\n\t}"
+        ));
+        assert!(once(
+            "\tfor range xs {\n\t\tdefer g()\n\t\tgoto done\n\t}\ndone:"
+        ));
+        // Paths back into a loop.
+        assert!(!once(
+            "\tfor _, x := range xs {\n\t\tdefer g()\n\t\tif x > 0 {\n\t\t\tcontinue\n\t\t}\n\t\treturn x\n\t}"
+        ));
+        assert!(!once(
+            "\tfor {\n\t\tfor range xs {\n\t\t\tdefer g()\n\t\t\tbreak\n\t\t}\n\t}"
+        ));
+        assert!(!once("\tfor range xs {\n\t\tdefer g()\n\t}"));
+        // A break of a switch goes on to the return: still once.
+        assert!(once(
+            "\tfor _, x := range xs {\n\t\tdefer g()\n\t\tswitch x {\n\t\tcase 1:\n\t\t\tbreak\n\t\t}\n\t\treturn x\n\t}"
+        ));
+        assert!(!once(
+            "\tfor _, x := range xs {\n\t\tdefer g()\n\t\tswitch x {\n\t\tcase 1:\n\t\t\tcontinue\n\t\t}\n\t\treturn x\n\t}"
+        ));
+        assert!(!once(
+            "again:\n\tfor range xs {\n\t\tdefer g()\n\t\tgoto done\n\t}\ndone:\n\tgoto again"
+        ));
     }
 
     #[test]

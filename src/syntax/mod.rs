@@ -87,6 +87,50 @@ pub fn selector_call(call: Node) -> Option<(Node, Node)> {
     ))
 }
 
+/// The expression inside any number of parentheses.
+pub fn strip_parens(mut node: Node) -> Node {
+    while node.kind() == "parenthesized_expression" {
+        match node.named_child(0) {
+            Some(inner) => node = inner,
+            None => break,
+        }
+    }
+    node
+}
+
+/// The `parameter_declaration`s (variadic ones too) of a parameter list.
+pub fn parameter_declarations(list: Node) -> Vec<Node> {
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter(|child| {
+            matches!(
+                child.kind(),
+                "parameter_declaration" | "variadic_parameter_declaration"
+            )
+        })
+        .collect()
+}
+
+/// One name per parameter of a function (`""` for unnamed ones), in order.
+pub fn parameter_names(function: Node, text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let Some(list) = function.child_by_field_name("parameters") else {
+        return names;
+    };
+    for declaration in parameter_declarations(list) {
+        let mut cursor = declaration.walk();
+        let named: Vec<String> = declaration
+            .children_by_field_name("name", &mut cursor)
+            .map(|ident| text[ident.byte_range()].to_owned())
+            .collect();
+        if named.is_empty() {
+            names.push(String::new());
+        }
+        names.extend(named);
+    }
+    names
+}
+
 /// A parsed Go file: its text and syntax tree.
 pub struct GoFile<'a> {
     pub text: &'a str,

@@ -380,6 +380,14 @@ fn written_targets<'t>(node: Node<'t>, text: &str) -> Vec<Node<'t>> {
     targets
 }
 
+/// The targets an assignment, `x++` or `x--` writes (the expressions on the left).
+pub fn assignment_targets(statement: Node) -> Vec<Node> {
+    match statement.child_by_field_name("left") {
+        Some(left) => expression_list(left),
+        None => statement.named_child(0).into_iter().collect(),
+    }
+}
+
 /// Whether `outer`'s byte range contains `inner`'s.
 pub fn contains(outer: Node, inner: Node) -> bool {
     outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()

@@ -92,7 +92,12 @@ pub fn run_rule(rule: &str, text: &str, apply: Option<Applicability>) -> Outcome
         unsafe_rules: Vec::new(),
     };
     Linter::default()
-        .process(&source.text, &settings, go_version(text))
+        .process(
+            &source.text,
+            &settings,
+            go_version(text),
+            &deferfix::analysis::package::PackageContext::alone(),
+        )
         .unwrap_or_else(|err| panic!("engine error on {rule} fixture: {err:?}"))
 }
 

@@ -5,15 +5,17 @@
 
 use tree_sitter::Node;
 
-use crate::fix::{Applicability, Finding, Fix};
+use crate::analysis::FileAnalysis;
+use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::{
     ErrorCheck, assigned_names, compares_with_nil, error_check_after, mentions, single_value,
 };
 use crate::syntax::flow::{Exits, jump_target};
+use crate::syntax::indent::line_number;
 use crate::syntax::known::BEGIN_METHODS;
-use crate::syntax::names::{contains, root_identifier, written_variables};
+use crate::syntax::names::{contains, expression_list, root_identifier, written_variables};
 use crate::syntax::statements::{move_after, siblings_between};
-use crate::syntax::{GoFile, ancestors, descendants, is_function};
+use crate::syntax::{ancestors, descendants, is_function};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -24,17 +26,25 @@ pub static RULE: Rule = Rule {
     keywords: &["defer"],
     anchors: &["defer_statement"],
     applies_to: crate::transforms::any_go_version,
+    reasons: &[
+        ReasonCode::LeavesBetween,
+        ReasonCode::PassesDefer,
+        ReasonCode::WritesBetween,
+        ReasonCode::CalleeTakesValue,
+        ReasonCode::CheckNotPlain,
+        ReasonCode::Layout,
+    ],
     check,
     compiled: std::sync::OnceLock::new(),
 };
 
-fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
-    let file = &context.file;
-    let exits = Exits::of(file.tree.root_node(), file.text);
+fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
+    let analysis = context.analysis;
+    let exits = Exits::of(analysis.file.tree.root_node(), analysis.text());
     matches
         .iter()
         .filter_map(|found| found.get("anchor"))
-        .filter_map(|defer| finding(file, defer, &exits))
+        .filter_map(|defer| finding(analysis, defer, &exits))
         .collect()
 }
 
@@ -46,7 +56,8 @@ struct Guarded<'t> {
     err: &'t str,
 }
 
-fn guarded_call<'t>(defer: Node<'t>, text: &'t str) -> Option<Guarded<'t>> {
+fn guarded_call<'t>(analysis: &FileAnalysis<'t>, defer: Node<'t>) -> Option<Guarded<'t>> {
+    let text = analysis.text();
     let mut previous = defer.prev_named_sibling();
     let mut passed: Vec<Node> = Vec::new();
     while let Some(statement) = previous {
@@ -84,7 +95,13 @@ fn guarded_call<'t>(defer: Node<'t>, text: &'t str) -> Option<Guarded<'t>> {
                 .chain(descendants(*between, |_| false))
                 .any(|node| written_variables(node, text).contains(value))
         });
-        if is_begin || rewritten || !is_error_name(err) || values.is_empty() {
+        let is_error = statement
+            .child_by_field_name("left")
+            .map(expression_list)
+            .and_then(|left| left.last().copied())
+            .and_then(|last| analysis.resolve(last))
+            .is_some_and(|(scopes, id)| analysis.is_error_variable(&scopes, id));
+        if is_begin || rewritten || !is_error || values.is_empty() {
             return None;
         }
         return Some(Guarded {
@@ -111,15 +128,9 @@ fn uses_value(defer: Node, value: &str, text: &str) -> bool {
     })
 }
 
-/// `err`, `readErr`, `parseError`: the names Go code gives error results (`ok`, `hit` and the
-/// like are not errors, and `if !ok` is not an error check).
-fn is_error_name(name: &str) -> bool {
-    name == "err" || name.ends_with("Err") || name.ends_with("Error") || name.ends_with("err")
-}
-
-fn finding(file: &GoFile, defer: Node, exits: &Exits) -> Option<Finding> {
-    let text = file.text;
-    let guarded = guarded_call(defer, text)?;
+fn finding<'a>(analysis: &FileAnalysis<'a>, defer: Node<'a>, exits: &Exits) -> Option<Finding> {
+    let text = analysis.text();
+    let guarded = guarded_call(analysis, defer)?;
     if !is_misplaced(defer, &guarded, text) {
         return None;
     }
@@ -136,7 +147,7 @@ fn finding(file: &GoFile, defer: Node, exits: &Exits) -> Option<Finding> {
     }
     let call = defer.named_child(0)?;
     let shown_defer = format!("defer {}", shown(&text[call.byte_range()]));
-    let mut message = format!(
+    let message = format!(
         "{shown_defer} comes before the check of {err}: it also runs when the call fails, when {value} is usually nil or invalid (a method call on nil panics)"
     );
     let fix = match check {
@@ -147,24 +158,18 @@ fn finding(file: &GoFile, defer: Node, exits: &Exits) -> Option<Finding> {
                 .into_iter()
                 .filter(|statement| {
                     statement.kind() == "defer_statement"
-                        && guarded_call(*statement, text).is_some_and(|other| {
+                        && guarded_call(analysis, *statement).is_some_and(|other| {
                             other.call_statement.id() == call_statement.id()
                                 && is_misplaced(*statement, &other, text)
                         })
                 })
                 .collect();
-            let fix = moved(text, &group, check, exits);
-            if fix.is_none() {
-                message.push_str(
-                    " (no fix: the defer or the check shares its lines with other code, or a trailing comment would need realigning)",
-                );
-            }
-            fix
+            moved(analysis, &group, check, exits)
         }
-        ErrorCheck::Other(_) => {
-            message.push_str(" (no fix: the check does not only test `err != nil` and leave)");
-            None
-        }
+        ErrorCheck::Other(_) => FixState::NoFix(Reason::new(
+            ReasonCode::CheckNotPlain,
+            format!("the check of {err} does not only test `{err} != nil` and always leave"),
+        )),
     };
     Some(Finding {
         rule: RULE.id,
@@ -186,47 +191,99 @@ fn is_misplaced(defer: Node, guarded: &Guarded, text: &str) -> bool {
 /// leave or jump out (the defers ran on that path before), defers (the run order would change),
 /// or writes or calls a method on a variable the deferred calls read now; unsafe too when a
 /// deferred call does more than call a method of the value.
-fn moved(text: &str, group: &[Node], check: Node, exits: &Exits) -> Option<Fix> {
-    let first = *group.first()?;
-    let edits = move_after(text, group, check)?;
+fn moved<'a>(
+    analysis: &FileAnalysis<'a>,
+    group: &[Node<'a>],
+    check: Node<'a>,
+    exits: &Exits,
+) -> FixState {
+    let text = analysis.text();
+    let Some(first) = group.first().copied() else {
+        return FixState::ReportOnly;
+    };
+    let Some(edits) = move_after(text, group, check) else {
+        return FixState::NoFix(Reason::new(
+            ReasonCode::Layout,
+            "the defer or the check shares its lines with other code, or a trailing comment would need realigning",
+        ));
+    };
     let in_group = |node: Node| group.iter().any(|member| member.id() == node.id());
     let evaluated_now: Vec<&str> = group
         .iter()
         .flat_map(|defer| evaluated_at_defer(*defer, text))
         .collect();
-    let unsafe_between = siblings_between(first, check)
+    let between = siblings_between(first, check)
         .into_iter()
-        .filter(|statement| !in_group(*statement))
-        .any(|statement| {
-            exits.may_leave(statement, text)
-                || jumps_out(statement, text)
-                || std::iter::once(statement)
-                    .chain(descendants(statement, |_| false))
-                    .any(|node| {
-                        node.kind() == "defer_statement"
-                            || written_variables(node, text)
-                                .iter()
-                                .chain(method_receivers(node, text).iter())
-                                .any(|name| evaluated_now.contains(name))
-                    })
-        });
+        .filter(|statement| !in_group(*statement));
+    let mut held_back = None;
+    for statement in between {
+        held_back = reason_between(statement, &evaluated_now, text, exits);
+        if held_back.is_some() {
+            break;
+        }
+    }
     // `cleanup()`, `drain(body)`, `pool.Put(buf)`: the callee may accept the value returned
     // with an error, and skipping it on the error path could leak.
-    let callee_takes_value = group.iter().any(|defer| {
-        guarded_call(*defer, text).is_none_or(|guarded| {
-            !used_only_as_receiver(*defer, guarded.value, text)
-                || !only_calls_methods_of(*defer, guarded.value, text)
+    let callee_takes_value = group.iter().find(|defer| {
+        guarded_call(analysis, **defer).is_none_or(|guarded| {
+            !used_only_as_receiver(**defer, guarded.value, text)
+                || !only_calls_methods_of(**defer, guarded.value, text)
         })
     });
-    let applicability = if unsafe_between || callee_takes_value {
-        Applicability::Unsafe
-    } else {
-        Applicability::Safe
-    };
-    Some(Fix::new(
-        "move the defer to right after the error check",
-        edits,
-        applicability,
+    if held_back.is_none()
+        && let Some(defer) = callee_takes_value
+    {
+        held_back = Some(Reason::new(
+            ReasonCode::CalleeTakesValue,
+            format!(
+                "`{}` does more than call a method of the value, and may be meant to run when the call fails too",
+                shown(&text[defer.byte_range()])
+            ),
+        ));
+    }
+    Fix::new("move the defer to right after the error check", edits).classified(held_back)
+}
+
+/// Why a statement the defers move past makes the move unsafe: it may leave or jump out (the
+/// defers ran on that path before), defers (the run order would change), or writes or calls a
+/// method on a variable the deferred calls read now.
+fn reason_between(
+    statement: Node,
+    evaluated_now: &[&str],
+    text: &str,
+    exits: &Exits,
+) -> Option<Reason> {
+    let line = line_number(text, statement.start_byte());
+    if exits.may_leave(statement, text) || jumps_out(statement, text) {
+        return Some(Reason::new(
+            ReasonCode::LeavesBetween,
+            format!(
+                "line {line} can leave or jump before the check, and the defer ran on that path before the move"
+            ),
+        ));
+    }
+    let nodes: Vec<Node> = std::iter::once(statement)
+        .chain(descendants(statement, |_| false))
+        .collect();
+    if nodes.iter().any(|node| node.kind() == "defer_statement") {
+        return Some(Reason::new(
+            ReasonCode::PassesDefer,
+            format!(
+                "the move passes the defer on line {line}, so the deferred calls would run in another order"
+            ),
+        ));
+    }
+    let written = nodes.iter().find_map(|node| {
+        written_variables(*node, text)
+            .into_iter()
+            .chain(method_receivers(*node, text))
+            .find(|name| evaluated_now.contains(name))
+    })?;
+    Some(Reason::new(
+        ReasonCode::WritesBetween,
+        format!(
+            "line {line} changes `{written}`, which the deferred call reads when the defer runs"
+        ),
     ))
 }
 

@@ -6,16 +6,13 @@
 
 use tree_sitter::Node;
 
-use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::analysis::FileAnalysis;
+use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::mentions;
-use crate::syntax::indent::{indentation_at, raw_string_ranges, reindent_with_edits};
-use crate::syntax::names::{
-    contains, find_declaration, import_names, is_package_call, package_name, written_variables,
-};
+use crate::syntax::indent::{indentation_at, line_number, raw_string_ranges, reindent_with_edits};
+use crate::syntax::names::{contains, find_declaration, is_package_call, written_variables};
 use crate::syntax::statements::clear_of_trailing_comments;
-use crate::syntax::{
-    GoFile, ancestors, descendants, enclosing_function, is_function, selector_call,
-};
+use crate::syntax::{ancestors, descendants, enclosing_function, is_function, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -26,32 +23,32 @@ pub static RULE: Rule = Rule {
     keywords: &["Since", "Sub"],
     anchors: &["defer_statement"],
     applies_to: crate::transforms::any_go_version,
+    reasons: &[
+        ReasonCode::ChangesBeforeReturn,
+        ReasonCode::ImpureCall,
+        ReasonCode::Layout,
+    ],
     check,
     compiled: std::sync::OnceLock::new(),
 };
 
-/// Builtins that only read their arguments.
-const PURE_BUILTINS: &[&str] = &[
-    "len", "cap", "min", "max", "string", "int", "int64", "float64",
-];
-
 /// Identifiers that are never variables.
 const PREDECLARED: &[&str] = &["nil", "true", "false", "iota", "_"];
 
-fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
-    let file = &context.file;
-    let Some(time) = package_name(file.tree.root_node(), file.text, "time") else {
+fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
+    let analysis = context.analysis;
+    let Some(time) = analysis.imports.name_of("time") else {
         return Vec::new();
     };
     matches
         .iter()
         .filter_map(|found| found.get("anchor"))
-        .filter_map(|defer| finding(file, &time, defer))
+        .filter_map(|defer| finding(analysis, time, defer))
         .collect()
 }
 
-fn finding(file: &GoFile, time: &str, defer: Node) -> Option<Finding> {
-    let text = file.text;
+fn finding<'a>(analysis: &FileAnalysis<'a>, time: &str, defer: Node<'a>) -> Option<Finding> {
+    let text = analysis.text();
     let call = defer.named_child(0)?;
     let arguments = call.child_by_field_name("arguments")?;
     let measurement = descendants(arguments, is_function)
@@ -62,18 +59,17 @@ fn finding(file: &GoFile, time: &str, defer: Node) -> Option<Finding> {
         shown(&text[measurement.byte_range()]),
         shown(&text[call.child_by_field_name("function")?.byte_range()]),
     );
-    let fix = wrapped(text, defer, call).map(|edit| {
-        let applicability = if evaluated_later_may_differ(file, time, defer, call) {
-            Applicability::Unsafe
-        } else {
-            Applicability::Safe
-        };
-        Fix::new(
+    let fix = match wrapped(text, defer, call) {
+        Some(edit) => Fix::new(
             "wrap the deferred call in a function literal so its arguments are evaluated at return",
             vec![edit],
-            applicability,
         )
-    });
+        .classified(evaluated_later_may_differ(analysis, time, defer, call)),
+        None => FixState::NoFix(Reason::new(
+            ReasonCode::Layout,
+            "a line of the defer, or next to it, carries a trailing comment gofmt aligns",
+        )),
+    };
     Some(Finding {
         rule: RULE.id,
         span: measurement.byte_range(),
@@ -127,17 +123,18 @@ fn wrapped(text: &str, defer: Node, call: Node) -> Option<Edit> {
 /// defer (or is a named result, which `return x` writes, or a package variable, which anything
 /// may write), a value whose fields they read is used by a method call or passed on after the
 /// defer, or they call something other than `time` functions and pure builtins.
-fn evaluated_later_may_differ(file: &GoFile, time: &str, defer: Node, call: Node) -> bool {
-    let text = file.text;
-    let Some(function) = enclosing_function(defer) else {
-        return true;
-    };
-    let Some(body) = function.child_by_field_name("body") else {
-        return true;
-    };
+fn evaluated_later_may_differ<'a>(
+    analysis: &FileAnalysis<'a>,
+    time: &str,
+    defer: Node<'a>,
+    call: Node<'a>,
+) -> Option<Reason> {
+    let text = analysis.text();
+    let function = enclosing_function(defer)?;
+    let body = function.child_by_field_name("body")?;
     let evaluated = descendants(call, is_function);
     // Calls other than the measurement's own (`time.Now`, `.Sub`, `.Seconds()` on a duration).
-    let impure_call = evaluated.iter().any(|node| {
+    let impure_call = evaluated.iter().copied().find(|node| {
         if node.kind() != "call_expression" {
             return false;
         }
@@ -154,19 +151,32 @@ fn evaluated_later_may_differ(file: &GoFile, time: &str, defer: Node, call: Node
                     || is_measurement(operand, time, text)
                     || is_package_call(operand, text, Some(time), &["Now"])
             });
-        let pure_builtin =
-            callee.kind() == "identifier" && PURE_BUILTINS.contains(&&text[callee.byte_range()]);
-        !(on_time || pure_builtin || is_measurement(*node, time, text))
+        // Pure builtins and conversions, modelled pure functions, and this package's functions
+        // whose bodies only compute from their arguments.
+        let pure = analysis.call(*node).is_pure(analysis);
+        !(on_time || pure || is_measurement(*node, time, text))
     });
     // `<-ch` in an argument would wait at return instead of at the defer.
-    let receives = evaluated.iter().any(|node| {
+    let receive = evaluated.iter().copied().find(|node| {
         node.kind() == "unary_expression"
             && node
                 .child_by_field_name("operator")
                 .is_some_and(|op| &text[op.byte_range()] == "<-")
     });
-    if impure_call || receives {
-        return true;
+    if let Some(node) = impure_call.or(receive) {
+        let what = if node.kind() == "unary_expression" {
+            "receives from a channel"
+        } else {
+            "calls"
+        };
+        return Some(Reason::new(
+            ReasonCode::ImpureCall,
+            format!(
+                "the deferred call {what} `{}` (line {}), which would run at return instead of at the defer",
+                shown(&text[node.byte_range()]),
+                line_number(text, node.start_byte())
+            ),
+        ));
     }
     // In a loop, what comes before the defer in the text also runs after it.
     let loop_start = ancestors(defer)
@@ -182,40 +192,30 @@ fn evaluated_later_may_differ(file: &GoFile, time: &str, defer: Node, call: Node
         .filter(|node| jumps_back || node.start_byte() >= loop_start)
         .filter(|node| !contains(defer, *node))
         .collect();
-    let callee = call.child_by_field_name("function");
-    let imports = import_names(file.tree.root_node(), text);
-    let is_package = |ident: &Node| {
-        imports.contains(&text[ident.byte_range()])
-            && ident.parent().is_some_and(|parent| {
-                parent.kind() == "selector_expression"
-                    && parent
-                        .child_by_field_name("operand")
-                        .is_some_and(|operand| operand.id() == ident.id())
-            })
-            && find_declaration(&text[ident.byte_range()], *ident, body, text).is_none()
-    };
+    let is_package = |ident: &Node<'a>| analysis.package_ref(*ident).is_some();
     evaluated
         .iter()
         .filter(|node| node.kind() == "identifier")
         .filter(|ident| {
             let name = &text[ident.byte_range()];
-            // A function declared at package level (`record` in `record(…)`) does not change; a
-            // local function variable is checked like any other.
-            let is_callee = callee.is_some_and(|callee| callee.id() == ident.id())
-                && find_declaration(name, **ident, body, text).is_none()
+            // A function declared at package level (`record` in `record(…)`, `round` in
+            // `round(d)`) or a builtin does not change; a local function variable is checked
+            // like any other.
+            let is_callee = ident.parent().is_some_and(|parent| {
+                parent.kind() == "call_expression"
+                    && parent
+                        .child_by_field_name("function")
+                        .is_some_and(|function| function.id() == ident.id())
+            }) && find_declaration(name, **ident, body, text).is_none()
                 && !is_parameter(function, name, text);
-            !PREDECLARED.contains(&name)
-                && !PURE_BUILTINS.contains(&name)
-                && name != time
-                && !is_callee
-                && !is_package(ident)
+            !PREDECLARED.contains(&name) && name != time && !is_callee && !is_package(ident)
         })
-        .any(|ident| {
+        .find(|ident| {
             let name = &text[ident.byte_range()];
-            let declared = find_declaration(name, *ident, body, text).is_some()
+            let declared = find_declaration(name, **ident, body, text).is_some()
                 || is_parameter(function, name, text);
             if !declared || is_named_result(function, name, text) {
-                return !is_top_level_constant(file, name);
+                return !is_package_constant(analysis, name);
             }
             // Written after the defer, handed to a call or a method after it (a pointer method
             // or `delete(m, k)` may change it), its address taken, or written by a closure.
@@ -230,6 +230,16 @@ fn evaluated_later_may_differ(file: &GoFile, time: &str, defer: Node, call: Node
                             .any(|inner| writes(inner, name, text)))
             });
             changed_later || changed_elsewhere
+        })
+        .map(|ident| {
+            Reason::new(
+                ReasonCode::ChangesBeforeReturn,
+                format!(
+                    "`{}` (line {}) may change between the defer and the return",
+                    &text[ident.byte_range()],
+                    line_number(text, ident.start_byte())
+                ),
+            )
         })
 }
 
@@ -248,21 +258,12 @@ fn is_named_result(function: Node, name: &str, text: &str) -> bool {
         .is_some_and(|result| mentions(result, name, text))
 }
 
-/// A `const` declared at the top level of this file.
-fn is_top_level_constant(file: &GoFile, name: &str) -> bool {
-    let root = file.tree.root_node();
-    let mut cursor = root.walk();
-    root.named_children(&mut cursor)
-        .filter(|node| node.kind() == "const_declaration")
-        .any(|declaration| {
-            descendants(declaration, |_| false).into_iter().any(|node| {
-                node.kind() == "identifier"
-                    && &file.text[node.byte_range()] == name
-                    && node
-                        .parent()
-                        .is_some_and(|parent| parent.kind() == "const_spec")
-            })
-        })
+/// A `const` declared at package level (this file or another of the package).
+fn is_package_constant(analysis: &FileAnalysis, name: &str) -> bool {
+    analysis
+        .lookup_decl(name)
+        .and_then(|site| analysis.decl_facts(&site))
+        .is_some_and(|facts| facts.consts.iter().any(|constant| constant == name))
 }
 
 /// Whether `node` writes the variable `name` (see [`written_variables`]).

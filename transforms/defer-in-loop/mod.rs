@@ -9,7 +9,8 @@ mod wrap;
 
 use tree_sitter::Node;
 
-use crate::fix::{Applicability, Finding, Fix};
+use crate::fix::{Finding, Fix, FixState, ReasonCode};
+use crate::syntax::flow::{Exits, runs_at_most_once};
 use crate::syntax::{ancestors, is_function};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
 
@@ -21,6 +22,21 @@ pub static RULE: Rule = Rule {
     keywords: &["defer"],
     anchors: &["defer_statement"],
     applies_to: crate::transforms::any_go_version,
+    reasons: &[
+        ReasonCode::NotARelease,
+        ReasonCode::NotAcquired,
+        ReasonCode::Escapes,
+        ReasonCode::OuterReceiver,
+        ReasonCode::UnknownCallee,
+        ReasonCode::HeldOpen,
+        ReasonCode::VisibleRelease,
+        ReasonCode::Recovers,
+        ReasonCode::WritesOuter,
+        ReasonCode::GotoOut,
+        ReasonCode::ShadowedResultType,
+        ReasonCode::BlankResults,
+        ReasonCode::Layout,
+    ],
     check,
     compiled: std::sync::OnceLock::new(),
 };
@@ -32,8 +48,9 @@ fn enclosing_loop(defer: Node) -> Option<Node> {
         .find(|node| node.kind() == "for_statement")
 }
 
-fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
+fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let text = context.file.text;
+    let exits = Exits::of(context.file.tree.root_node(), text);
     // Group defers by loop, in source order, so each loop's fix is built once.
     let mut loops: Vec<(Node, Vec<Node>)> = Vec::new();
     for found in matches {
@@ -43,6 +60,10 @@ fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
         let Some(for_loop) = enclosing_loop(defer) else {
             continue;
         };
+        // Every path after it leaves the loops for good: it is registered once per call.
+        if runs_at_most_once(defer, text, &exits) {
+            continue;
+        }
         match loops
             .iter_mut()
             .find(|(existing, _)| existing.id() == for_loop.id())
@@ -54,19 +75,19 @@ fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
 
     let mut findings = Vec::new();
     for (for_loop, defers) in loops {
-        let wrapped = wrap::wrap_loop_body(&context.file, for_loop);
-        let fix = wrapped.as_ref().ok().map(|edits| {
-            let applicability = defers
-                .iter()
-                .map(|defer| safety::classify(&context.file, for_loop, *defer))
-                .min()
-                .unwrap_or(Applicability::Unsafe);
-            Fix::new(
-                "wrap the loop body in a function literal so deferred calls run every iteration",
-                edits.clone(),
-                applicability,
-            )
-        });
+        let fix: FixState = match wrap::wrap_loop_body(&context.file, for_loop) {
+            Ok(edits) => {
+                let held_back = defers
+                    .iter()
+                    .find_map(|defer| safety::classify(context.analysis, for_loop, *defer));
+                Fix::new(
+                    "wrap the loop body in a function literal so deferred calls run every iteration",
+                    edits,
+                )
+                .classified(held_back)
+            }
+            Err(reason) => FixState::NoFix(reason),
+        };
         for defer in defers {
             let call = defer
                 .named_child(0)
@@ -77,12 +98,9 @@ fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
             } else {
                 "defer".into()
             };
-            let mut message = format!(
+            let message = format!(
                 "{shown} in a loop runs when the function returns, not at the end of each iteration"
             );
-            if let Err(reason) = &wrapped {
-                message.push_str(&format!(" (no fix: {reason})"));
-            }
             findings.push(Finding {
                 rule: RULE.id,
                 span: defer.byte_range(),

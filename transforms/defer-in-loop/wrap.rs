@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
-use crate::fix::Edit;
+use crate::fix::{Edit, Reason, ReasonCode};
 use crate::syntax::flow::{jump_label, jump_target, label_of, list_terminates};
 use crate::syntax::indent::{
     LocalEdit, indentation_at, line_start, raw_string_ranges, realign_trailing_comments,
@@ -45,13 +45,19 @@ enum Jump<'t> {
     Leave(Node<'t>, usize),
 }
 
+/// Code the wrap cannot handle without re-laying it out (or code that does not compile).
+fn layout(why: &str) -> Reason {
+    Reason::new(ReasonCode::Layout, why)
+}
+
 /// Builds the edits that wrap `for_loop`'s body, or says why it cannot be done safely.
-pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, String> {
+pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, Reason> {
     let text = file.text;
     let body = for_loop
         .child_by_field_name("body")
-        .ok_or("loop has no body")?;
-    let function = enclosing_function(for_loop).ok_or("loop is not inside a function")?;
+        .ok_or_else(|| layout("loop has no body"))?;
+    let function =
+        enclosing_function(for_loop).ok_or_else(|| layout("loop is not inside a function"))?;
     let own_label = label_of(for_loop, text);
 
     // 1. Classify every jump that belongs to this function and sits in the body.
@@ -89,11 +95,15 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, String
             "goto_statement" => {
                 let label = jump_label(*node, text).unwrap_or("");
                 if !body_labels.contains(label) {
-                    return Err(format!("goto {label} jumps out of the loop body"));
+                    return Err(Reason::new(
+                        ReasonCode::GotoOut,
+                        format!("goto {label} jumps out of the loop body"),
+                    ));
                 }
             }
             "break_statement" | "continue_statement" => {
-                let target = jump_target(*node, text).ok_or("a break or continue has no target")?;
+                let target = jump_target(*node, text)
+                    .ok_or_else(|| layout("a break or continue has no target"))?;
                 if in_body(target) && target.id() != for_loop.id() {
                     continue;
                 }
@@ -141,8 +151,9 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, String
     let results = result_params(function, text)?;
     let needs_values = exits.contains(&Exit::Return) && !results.is_empty();
     if needs_values && let Some(name) = shadowed_result_type_name(function, text) {
-        return Err(format!(
-            "the result types name `{name}`, which the function redeclares"
+        return Err(Reason::new(
+            ReasonCode::ShadowedResultType,
+            format!("the result types name `{name}`, which the function redeclares"),
         ));
     }
     let mut taken = used_names(function, text);
@@ -213,13 +224,13 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, String
     let first_newline = open
         + text[open..close]
             .find('\n')
-            .ok_or("loop body is on one line")?;
+            .ok_or_else(|| layout("loop body is on one line"))?;
     let after_brace = text[open + 1..first_newline].trim();
     if !(after_brace.is_empty() || after_brace.starts_with("//")) {
-        return Err("loop body starts on the line of its `{`".into());
+        return Err(layout("loop body starts on the line of its `{`"));
     }
     if !starts_line(text, close) {
-        return Err("loop body ends on the line of its last statement".into());
+        return Err(layout("loop body ends on the line of its last statement"));
     }
     let region = first_newline + 1..line_start(text, close);
     let base_indent = indentation_at(text, close);
@@ -272,7 +283,8 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, String
             (edit.range.start, before + edit.text.chars().count() + after)
         })
         .collect();
-    local_edits.extend(realign_trailing_comments(text, &comments, &changed)?);
+    local_edits
+        .extend(realign_trailing_comments(text, &comments, &changed).map_err(|why| layout(&why))?);
     local_edits.sort_by_key(|edit| edit.range.start);
 
     // 5. Assemble the new body.
@@ -396,7 +408,7 @@ fn rewrite_return(
     results: &[ResultParam],
     values: &[String],
     value: &str,
-) -> Result<Vec<LocalEdit>, String> {
+) -> Result<Vec<LocalEdit>, Reason> {
     let expressions = node
         .named_child(0)
         .filter(|child| child.kind() == "expression_list")
@@ -411,11 +423,14 @@ fn rewrite_return(
             format!("return {value}")
         } else if named.contains(&"_") {
             // A result named `_` cannot be read, so its value cannot be handed on.
-            return Err("a bare return in a function with a result named `_`".into());
+            return Err(Reason::new(
+                ReasonCode::BlankResults,
+                "a bare return in a function with a result named `_`: its value cannot be handed on",
+            ));
         } else if named.len() == results.len() {
             format!("return {value}, {}", named.join(", "))
         } else {
-            return Err("a bare return in a function with unnamed results".into());
+            return Err(layout("a bare return in a function with unnamed results"));
         };
         return Ok(vec![LocalEdit {
             range: node.byte_range(),
@@ -445,11 +460,13 @@ fn rewrite_return(
             },
         ]);
     }
-    Err("a return statement does not match the function's results".into())
+    Err(layout(
+        "a return statement does not match the function's results",
+    ))
 }
 
 /// The enclosing function's results, expanded to one entry per value.
-fn result_params(function: Node, text: &str) -> Result<Vec<ResultParam>, String> {
+fn result_params(function: Node, text: &str) -> Result<Vec<ResultParam>, Reason> {
     let Some(result) = function.child_by_field_name("result") else {
         return Ok(Vec::new());
     };
@@ -466,14 +483,14 @@ fn result_params(function: Node, text: &str) -> Result<Vec<ResultParam>, String>
             continue;
         }
         if declaration.kind() != "parameter_declaration" {
-            return Err(format!(
+            return Err(layout(&format!(
                 "unexpected {} in the function's results",
                 declaration.kind()
-            ));
+            )));
         }
         let type_node = declaration
             .child_by_field_name("type")
-            .ok_or("a result without a type")?;
+            .ok_or_else(|| layout("a result without a type"))?;
         let type_text = text[type_node.byte_range()].to_owned();
         let mut names_cursor = declaration.walk();
         let names: Vec<Node> = declaration
@@ -496,15 +513,17 @@ fn result_params(function: Node, text: &str) -> Result<Vec<ResultParam>, String>
 
 /// Deletes the label in front of a loop: the whole `L:` line when the label stands alone on it
 /// (comments between the label and the loop stay), or `L: ` when the loop follows on its line.
-fn remove_label(for_loop: Node, text: &str) -> Result<Edit, String> {
-    let labeled = for_loop.parent().ok_or("label without statement")?;
+fn remove_label(for_loop: Node, text: &str) -> Result<Edit, Reason> {
+    let labeled = for_loop
+        .parent()
+        .ok_or_else(|| layout("label without statement"))?;
     let label = labeled
         .child_by_field_name("label")
-        .ok_or("labeled statement without label")?;
+        .ok_or_else(|| layout("labeled statement without label"))?;
     let colon = label.end_byte()
         + text[label.end_byte()..]
             .find(':')
-            .ok_or("label without colon")?;
+            .ok_or_else(|| layout("label without colon"))?;
     let line_end = colon + text[colon..].find('\n').unwrap_or(text.len() - colon);
     if !text[label.end_byte()..for_loop.start_byte()].contains('\n') {
         return Ok(Edit::delete(labeled.start_byte()..for_loop.start_byte()));
@@ -514,7 +533,7 @@ fn remove_label(for_loop: Node, text: &str) -> Result<Edit, String> {
             line_start(text, labeled.start_byte())..line_end + 1,
         ));
     }
-    Err("the loop's label shares its line with a comment".into())
+    Err(layout("the loop's label shares its line with a comment"))
 }
 
 /// The zero value of a type spelled `type_text`, when the spelling alone tells it.

@@ -6,7 +6,7 @@
 
 use tree_sitter::Node;
 
-use crate::fix::{Edit, Finding, Fix};
+use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::GoFile;
 use crate::syntax::names::{is_shadowed, top_level_declaration};
 use crate::syntax::statements::clear_of_trailing_comments;
@@ -20,6 +20,7 @@ pub static RULE: Rule = Rule {
     keywords: &["recover"],
     anchors: &["defer_statement"],
     applies_to: crate::transforms::any_go_version,
+    reasons: &[ReasonCode::SwallowsPanics, ReasonCode::Layout],
     check,
     compiled: std::sync::OnceLock::new(),
 };
@@ -47,12 +48,23 @@ fn finding(file: &GoFile, defer: Node, callee: Node) -> Option<Finding> {
     {
         return None;
     }
-    let fix = clear_of_trailing_comments(text, &[defer.start_byte()]).then(|| {
-        Fix::unsafe_edits(
-            "defer a function literal that calls recover (this swallows every panic)",
-            vec![Edit::replace(call.byte_range(), "func() { recover() }()")],
+    let fix = if clear_of_trailing_comments(text, &[defer.start_byte()]) {
+        FixState::Unsafe(
+            Fix::new(
+                "defer a function literal that calls recover (this swallows every panic)",
+                vec![Edit::replace(call.byte_range(), "func() { recover() }()")],
+            ),
+            Reason::new(
+                ReasonCode::SwallowsPanics,
+                "`defer func() { recover() }()` stops every panic of the function, and the code may rely on panics reaching the caller",
+            ),
         )
-    });
+    } else {
+        FixState::NoFix(Reason::new(
+            ReasonCode::Layout,
+            "a trailing comment next to the defer would need realigning",
+        ))
+    };
     Some(Finding {
         rule: RULE.id,
         span: defer.byte_range(),

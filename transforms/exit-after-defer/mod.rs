@@ -6,7 +6,7 @@
 
 use tree_sitter::Node;
 
-use crate::fix::Finding;
+use crate::fix::{Finding, FixState};
 use crate::syntax::flow::{Exits, LOG_FATAL};
 use crate::syntax::indent::line_number;
 use crate::syntax::names::{
@@ -24,6 +24,7 @@ pub static RULE: Rule = Rule {
     keywords: &["Exit", "Fatal", "Fatalf", "Fatalln"],
     anchors: &["call_expression"],
     applies_to: crate::transforms::any_go_version,
+    reasons: &[],
     check,
     compiled: std::sync::OnceLock::new(),
 };
@@ -88,7 +89,7 @@ fn finding(file: &GoFile, exits: &Exits, log: Option<&str>, call: Node) -> Optio
             "{callee} ends the program without running deferred calls: {} will not run",
             listed.join(", ")
         ),
-        fix: None,
+        fix: FixState::ReportOnly,
     })
 }
 

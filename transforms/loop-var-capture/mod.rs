@@ -6,7 +6,8 @@
 
 use tree_sitter::Node;
 
-use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::analysis::scope::is_struct_field_key;
+use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
 use crate::goversion::{GoVersion, build_constraint_version};
 use crate::syntax::indent::{indentation_at, starts_line};
 use crate::syntax::names::{Declaration, expression_list, find_declaration, is_declared_name};
@@ -23,6 +24,11 @@ pub static RULE: Rule = Rule {
     keywords: &["go", "defer", "Go", "Run"],
     anchors: &["go_statement", "defer_statement", "call_expression"],
     applies_to: shares_loop_variables,
+    reasons: &[
+        ReasonCode::LoopVarWritten,
+        ReasonCode::Redeclared,
+        ReasonCode::Layout,
+    ],
     check,
     compiled: std::sync::OnceLock::new(),
 };
@@ -148,20 +154,16 @@ fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
             })
             .collect();
         let fix = rebind(&context.file, capture.for_loop, &names);
-        let mut message = format!(
+        let message = format!(
             "loop variable {} is captured by {} and shared by all iterations before Go 1.22 ({version_note})",
             capture.name,
             capture.launch.describe()
         );
-        if let Err(reason) = &fix {
-            message.push_str(&format!(" (no fix: {reason})"));
-        }
-        let fix = fix.ok();
         findings.push(Finding {
             rule: RULE.id,
             span: capture.first_use.byte_range(),
             message,
-            fix,
+            fix: fix.into(),
         });
     }
     findings
@@ -293,63 +295,41 @@ fn free_uses<'t>(literal: Node<'t>, name: &str, text: &str) -> Vec<Node<'t>> {
         .collect()
 }
 
-/// `v` in `T{v: 1}` when `T` is not a map, slice or array type: a field name, not a variable.
-fn is_struct_field_key(ident: Node) -> bool {
-    let Some(element) = ident
-        .parent()
-        .filter(|parent| parent.kind() == "literal_element")
-    else {
-        return false;
-    };
-    let Some(keyed) = element
-        .parent()
-        .filter(|parent| parent.kind() == "keyed_element")
-    else {
-        return false;
-    };
-    if keyed
-        .named_child(0)
-        .is_none_or(|key| key.id() != element.id())
-    {
-        return false;
-    }
-    let literal = ancestors(keyed).find(|node| node.kind() == "composite_literal");
-    let literal_type = literal.and_then(|literal| literal.child_by_field_name("type"));
-    literal_type.is_some_and(|kind| {
-        !matches!(
-            kind.kind(),
-            "map_type" | "slice_type" | "array_type" | "implicit_length_array_type"
-        )
-    })
-}
-
 /// `v := v` lines at the top of the loop body, one per captured variable.
-fn rebind(file: &GoFile, for_loop: Node, names: &[String]) -> Result<Fix, &'static str> {
-    const NOT_FORMATTED: &str = "the loop body is not gofmt-formatted";
+fn rebind(file: &GoFile, for_loop: Node, names: &[String]) -> Result<FixState, Reason> {
+    let not_formatted = || Reason::new(ReasonCode::Layout, "the loop body is not gofmt-formatted");
     let text = file.text;
-    let body = for_loop.child_by_field_name("body").ok_or(NOT_FORMATTED)?;
+    let body = for_loop
+        .child_by_field_name("body")
+        .ok_or_else(not_formatted)?;
     let open = body.start_byte();
     let close = body.end_byte() - 1;
-    let first_newline = open + text[open..close].find('\n').ok_or(NOT_FORMATTED)?;
+    let first_newline = open + text[open..close].find('\n').ok_or_else(not_formatted)?;
     if !starts_line(text, close) {
-        return Err(NOT_FORMATTED);
+        return Err(not_formatted());
     }
     // `v := v` next to a later `v := ...` of the body itself would not compile, or would turn
     // that declaration into an assignment the closure then sees.
-    let body_declares = block_statements(body).into_iter().any(|statement| {
+    let body_declares = block_statements(body).into_iter().find_map(|statement| {
         descendants_and_self(statement)
             .into_iter()
             .filter_map(|node| Declaration::of(node, text))
             .filter(|declaration| declared_directly_in(declaration.statement, body))
-            .any(|declaration| {
+            .find_map(|declaration| {
                 declaration
                     .names
                     .iter()
-                    .any(|ident| names.iter().any(|name| name == &text[ident.byte_range()]))
+                    .map(|ident| &text[ident.byte_range()])
+                    .find(|declared| names.iter().any(|name| name == declared))
             })
     });
-    if body_declares {
-        return Err("the loop body declares a variable of the same name");
+    if let Some(name) = body_declares {
+        return Err(Reason::new(
+            ReasonCode::Redeclared,
+            format!(
+                "the loop body declares its own `{name}`, which `{name} := {name}` would clash with"
+            ),
+        ));
     }
     let indent = format!("{}\t", indentation_at(text, close));
     let lines: String = names
@@ -364,16 +344,20 @@ fn rebind(file: &GoFile, for_loop: Node, names: &[String]) -> Result<Fix, &'stat
             .named_children(&mut cursor)
             .any(|child| child.kind() == "range_clause")
     };
-    let applicability = if !is_range && names.iter().any(|name| assigned_in(body, name, text)) {
-        Applicability::Unsafe
-    } else {
-        Applicability::Safe
-    };
+    let written = names
+        .iter()
+        .find(|name| !is_range && assigned_in(body, name, text))
+        .map(|name| {
+            Reason::new(
+                ReasonCode::LoopVarWritten,
+                format!("the loop body writes `{name}`, which the three-clause loop reads back; a copy would keep the write from the loop"),
+            )
+        });
     Ok(Fix::new(
         "rebind the loop variables at the top of the loop body",
         vec![Edit::insert(first_newline + 1, lines)],
-        applicability,
-    ))
+    )
+    .classified(written))
 }
 
 /// Whether a declaration statement belongs to the body's own scope (not a nested block or clause).

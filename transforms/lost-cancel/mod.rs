@@ -7,14 +7,15 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
-use crate::fix::{Applicability, Edit, Finding, Fix};
-use crate::syntax::checks::{assigned_names, mentions, single_value};
+use crate::analysis::FileAnalysis;
+use crate::analysis::escape::{Policy, Region, RegionKind, trace};
+use crate::analysis::scope::BindingKind;
+use crate::analysis::types::{Package, results_of};
+use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
+use crate::syntax::checks::single_value;
 use crate::syntax::flow::jump_label;
-use crate::syntax::known::{CONTEXT_CONSTRUCTORS, NUMERIC_TYPES};
-use crate::syntax::names::{
-    Declaration, expression_list, find_declaration, fresh_name, is_shadowed, package_name,
-    used_names,
-};
+use crate::syntax::known::CONTEXT_CONSTRUCTORS;
+use crate::syntax::names::{expression_list, fresh_name, used_names};
 use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after};
 use crate::syntax::{GoFile, ancestors, descendants, enclosing_function, is_function};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
@@ -27,35 +28,45 @@ pub static RULE: Rule = Rule {
     keywords: CONTEXT_CONSTRUCTORS,
     anchors: &["short_var_declaration", "assignment_statement"],
     applies_to: crate::transforms::any_go_version,
+    reasons: &[
+        ReasonCode::Escapes,
+        ReasonCode::InMain,
+        ReasonCode::EarlierClosure,
+        ReasonCode::InLoop,
+        ReasonCode::NotAStatement,
+        ReasonCode::NeedsDeclaration,
+        ReasonCode::Layout,
+    ],
     check,
     compiled: std::sync::OnceLock::new(),
 };
 
-/// Methods that start work in the background: a context handed to them outlives the call.
-const BACKGROUND_STARTERS: &[&str] = &["Start", "Go"];
-
-fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
-    let file = &context.file;
-    let Some(package) = package_name(file.tree.root_node(), file.text, "context") else {
+fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
+    let analysis = context.analysis;
+    let Some(package) = analysis.imports.name_of("context") else {
         return Vec::new();
     };
     matches
         .iter()
         .filter_map(|found| Some((found.get("anchor")?, found.get("constructor")?)))
-        .filter_map(|(statement, constructor)| finding(file, &package, statement, constructor))
+        .filter_map(|(statement, constructor)| finding(analysis, package, statement, constructor))
         .collect()
 }
 
-fn finding(file: &GoFile, package: &str, statement: Node, constructor: Node) -> Option<Finding> {
-    let text = file.text;
+fn finding<'a>(
+    analysis: &FileAnalysis<'a>,
+    package: &str,
+    statement: Node<'a>,
+    constructor: Node<'a>,
+) -> Option<Finding> {
+    let text = analysis.text();
     let call = single_value(statement)?;
     let operand = call
         .child_by_field_name("function")?
         .child_by_field_name("operand")?;
     let function = enclosing_function(statement)?;
-    let body = function.child_by_field_name("body")?;
     // `context` must be the package, not a variable or parameter of that name.
-    if &text[operand.byte_range()] != package || is_shadowed(package, operand, text) {
+    if analysis.package_ref(operand) != Some("context") {
         return None;
     }
     let left = expression_list(statement.child_by_field_name("left")?);
@@ -65,24 +76,12 @@ fn finding(file: &GoFile, package: &str, statement: Node, constructor: Node) -> 
     if ctx_node.kind() != "identifier" || cancel_node.kind() != "identifier" {
         return None;
     }
-    let names = assigned_names(statement, text);
-    let (ctx, cancel) = (names[0], names[1]);
+    let cancel = &text[cancel_node.byte_range()];
     let constructor = &text[constructor.byte_range()];
     let declares = statement.kind() == "short_var_declaration";
     let discarded = cancel == "_";
-    if !discarded {
-        // Assigned to a variable declared in this function, and never used after: a result, a
-        // parameter or a package variable hands the function on.
-        let declared_here =
-            find_declaration(cancel, *cancel_node, body, text).is_some() || declares;
-        let used_after = descendants(body, |_| false).into_iter().any(|node| {
-            node.start_byte() >= statement.end_byte()
-                && node.kind() == "identifier"
-                && &text[node.byte_range()] == cancel
-        });
-        if !declared_here || used_after {
-            return None;
-        }
+    if !discarded && !lost_after(analysis, statement, *cancel_node) {
+        return None;
     }
     let message = if discarded {
         format!(
@@ -94,41 +93,53 @@ fn finding(file: &GoFile, package: &str, statement: Node, constructor: Node) -> 
         )
     };
     let fix = fix(
-        file,
+        analysis,
         statement,
         function,
-        ctx,
+        *ctx_node,
         cancel_node,
         constructor,
         discarded && declares,
     );
-    let reason = match &fix {
-        Err(reason) => format!(" (no fix: {reason})"),
-        Ok(_) => String::new(),
-    };
     Some(Finding {
         rule: RULE.id,
         span: statement.byte_range(),
-        message: format!("{message}{reason}"),
-        fix: fix.ok(),
+        message,
+        fix: fix.into(),
     })
 }
 
-fn fix(
-    file: &GoFile,
-    statement: Node,
-    function: Node,
-    ctx: &str,
-    cancel_node: &Node,
+/// Whether the cancel function is a local variable of the function that nothing reads after
+/// the assignment (a result, a parameter or a package variable hands it on).
+fn lost_after<'a>(analysis: &FileAnalysis<'a>, statement: Node<'a>, cancel: Node<'a>) -> bool {
+    let Some((scopes, id)) = analysis.resolve(cancel) else {
+        return false;
+    };
+    scopes.binding(id).kind == BindingKind::Local
+        && !scopes
+            .reads(id)
+            .iter()
+            .any(|read| read.start_byte() >= statement.end_byte())
+}
+
+fn fix<'a>(
+    analysis: &FileAnalysis<'a>,
+    statement: Node<'a>,
+    function: Node<'a>,
+    ctx: Node<'a>,
+    cancel_node: &Node<'a>,
     constructor: &str,
     rename_blank: bool,
-) -> Result<Fix, &'static str> {
-    let text = file.text;
+) -> Result<FixState, Reason> {
+    let text = analysis.text();
     if statement
         .parent()
         .is_none_or(|parent| parent.kind() != "statement_list")
     {
-        return Err("the assignment is not a statement of a block");
+        return Err(Reason::new(
+            ReasonCode::NotAStatement,
+            "the assignment is not a statement of a block (an if or switch initializer): no defer can follow it there",
+        ));
     }
     let in_loop = ancestors(statement)
         .take_while(|node| node.id() != function.id())
@@ -151,14 +162,30 @@ fn fix(
             && jump_label(*node, text).is_some_and(|label| labels_before.contains(&label))
     });
     if in_loop || jumps_back {
-        return Err("a defer in a loop would hold every context until the function returns");
+        let place = if in_loop {
+            "a loop"
+        } else {
+            "code a backward goto repeats"
+        };
+        return Err(Reason::new(
+            ReasonCode::InLoop,
+            format!(
+                "the context is created in {place}: a defer there would hold every context until the function returns"
+            ),
+        ));
     }
     let cancel_text = &text[cancel_node.byte_range()];
     if cancel_text == "_" && !rename_blank {
-        return Err("the cancel function would need a new variable in an `=` assignment");
+        return Err(Reason::new(
+            ReasonCode::NeedsDeclaration,
+            "the cancel function would need a new variable in an `=` assignment",
+        ));
     }
     if !clear_of_trailing_comments(text, &[statement.start_byte(), statement.end_byte()]) {
-        return Err("a trailing comment next to the assignment would need realigning");
+        return Err(Reason::new(
+            ReasonCode::Layout,
+            "a trailing comment next to the assignment would need realigning",
+        ));
     }
     let mut edits = Vec::new();
     let name = if rename_blank {
@@ -176,23 +203,31 @@ fn fix(
         ""
     };
     let defer = insert_line_after(text, statement, &format!("defer {name}({argument})"))
-        .ok_or("something follows the assignment on its line")?;
+        .ok_or_else(|| {
+            Reason::new(
+                ReasonCode::Layout,
+                "something follows the assignment on its line",
+            )
+        })?;
     edits.push(defer);
     let in_main = function.kind() == "function_declaration"
         && function
             .child_by_field_name("name")
             .is_some_and(|name| &text[name.byte_range()] == "main")
-        && is_package_main(file);
-    let applicability = if in_main || context_escapes(function, statement, ctx, text) {
-        Applicability::Unsafe
+        && is_package_main(&analysis.file);
+    let held_back = if in_main {
+        Some(Reason::new(
+            ReasonCode::InMain,
+            "the context is created in main.main, whose deferred calls do not run when the program exits with os.Exit",
+        ))
     } else {
-        Applicability::Safe
+        context_escapes(analysis, function, statement, ctx)
     };
     Ok(Fix::new(
         format!("defer {name}() right after the context is created"),
         edits,
-        applicability,
-    ))
+    )
+    .classified(held_back))
 }
 
 fn is_package_main(file: &GoFile) -> bool {
@@ -209,157 +244,61 @@ fn is_package_main(file: &GoFile) -> bool {
 }
 
 /// Whether the context, or anything derived from it (a child context, `exec.CommandContext(ctx,
-/// …)`, rows from `QueryContext`), may be used after the function returns: returned, sent,
-/// stored outside a local variable, captured by a goroutine or a function literal that is not
-/// called on the spot, or handed to something that starts background work (`cmd.Start()`,
-/// `group.Go(…)`). Functions that take a context are assumed to be done with it when they return,
-/// as the context package's conventions ask.
-fn context_escapes(function: Node, statement: Node, ctx: &str, text: &str) -> bool {
-    let Some(body) = function.child_by_field_name("body") else {
-        return true;
+/// …)`, rows from `QueryContext`), may be used after the function returns: returned (unless the
+/// function returns only values that cannot hold it), sent, stored outside a local variable,
+/// captured by a goroutine or a function literal that is not called on the spot, handed to
+/// something that starts background work (`cmd.Start()`, `group.Go(…)`) or to a function of
+/// this package that keeps it. Other functions that take a context are taken to be done with it
+/// when they return, as the context package's conventions ask.
+fn context_escapes<'a>(
+    analysis: &FileAnalysis<'a>,
+    function: Node<'a>,
+    statement: Node<'a>,
+    ctx: Node<'a>,
+) -> Option<Reason> {
+    let (scopes, id) = analysis.resolve(ctx)?;
+    let region = Region {
+        node: function,
+        kind: RegionKind::Function,
     };
-    let after: Vec<Node> = descendants(body, |_| false)
-        .into_iter()
-        .filter(|node| node.start_byte() >= statement.end_byte())
-        .collect();
-    let mut tracked: HashSet<&str> = HashSet::from([ctx]);
-    loop {
-        let before = tracked.len();
-        for node in &after {
-            let Some(declaration) = Declaration::of(*node, text).or_else(|| assignment(*node))
-            else {
-                continue;
-            };
-            let derived = declaration
-                .values
-                .iter()
-                .any(|value| tracked.iter().any(|name| mentions(*value, name, text)));
-            if derived {
-                for name in &declaration.names {
-                    let name = &text[name.byte_range()];
-                    if name != "_" && name != "err" {
-                        tracked.insert(name);
-                    }
-                }
-            }
-        }
-        if tracked.len() == before {
-            break;
-        }
+    let policy = Policy {
+        return_escapes: !returns_only_plain_values(analysis, function),
+        ..Policy::HANDED_TO_HELPERS
+    };
+    let traced = trace(analysis, &scopes, region, &[id], &policy, None);
+    if let Some(escape) = traced.escape {
+        return Some(Reason::new(escape.code(), escape.describe()));
     }
     // A defer or closure made before the assignment that reads the context (or a variable only
     // given it afterwards, `cur = ctx`) may run after the new deferred cancel.
-    let read_by_earlier_closure = descendants(body, |_| false).into_iter().any(|node| {
-        node.end_byte() <= statement.start_byte()
-            && matches!(node.kind(), "func_literal" | "defer_statement")
-            && tracked.iter().any(|name| mentions(node, name, text))
-    });
-    if read_by_earlier_closure {
-        return true;
-    }
-    // Uses anywhere in the function count: a closure made before the assignment may read a
-    // variable that is only given the context afterwards.
-    descendants(body, |_| false).into_iter().any(|node| {
-        node.kind() == "identifier"
-            && tracked.contains(&text[node.byte_range()])
-            && use_escapes(node, function, body, text)
-    })
-}
-
-/// `x = value` read as a declaration of `x`, for following derived values.
-fn assignment(node: Node) -> Option<Declaration> {
-    if node.kind() != "assignment_statement" {
-        return None;
-    }
-    Some(Declaration {
-        statement: node,
-        names: expression_list(node.child_by_field_name("left")?),
-        values: expression_list(node.child_by_field_name("right")?),
-    })
-}
-
-fn use_escapes(ident: Node, function: Node, body: Node, text: &str) -> bool {
-    for ancestor in ancestors(ident) {
-        if ancestor.id() == function.id() {
-            return false;
-        }
-        match ancestor.kind() {
-            "go_statement" | "send_statement" | "literal_value" => return true,
-            "return_statement" if !returns_only_plain_values(function, text) => return true,
-            "func_literal" if !is_called_on_the_spot(ancestor) => return true,
-            "call_expression" => {
-                let callee = ancestor.child_by_field_name("function");
-                let starts_background = callee
-                    .and_then(|callee| callee.child_by_field_name("field"))
-                    .is_some_and(|field| BACKGROUND_STARTERS.contains(&&text[field.byte_range()]));
-                let appends = callee.is_some_and(|callee| &text[callee.byte_range()] == "append");
-                if starts_background || appends {
-                    return true;
-                }
-            }
-            "assignment_statement" | "short_var_declaration" => {
-                let in_right = ancestor
-                    .child_by_field_name("right")
-                    .is_some_and(|right| right.start_byte() <= ident.start_byte());
-                let stored_outside = ancestor.child_by_field_name("left").is_some_and(|left| {
-                    expression_list(left).iter().any(|target| {
-                        target.kind() != "identifier"
-                            || (ancestor.kind() == "assignment_statement"
-                                && &text[target.byte_range()] != "_"
-                                && find_declaration(
-                                    &text[target.byte_range()],
-                                    *target,
-                                    body,
-                                    text,
-                                )
-                                .is_none())
-                    })
-                });
-                if in_right && stored_outside {
-                    return true;
-                }
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
-/// Result types besides numbers that cannot hold on to a context.
-const PLAIN_TYPES: &[&str] = &["error", "bool", "string", "[]byte", "time.Duration"];
-
-fn is_plain_type(type_text: &str) -> bool {
-    PLAIN_TYPES.contains(&type_text) || NUMERIC_TYPES.contains(&type_text)
-}
-
-/// Whether every result of the function has a type from `PLAIN_TYPES` (or there are none), so
-/// whatever it returns cannot reference the context.
-fn returns_only_plain_values(function: Node, text: &str) -> bool {
-    let Some(result) = function.child_by_field_name("result") else {
-        return true;
-    };
-    if result.kind() != "parameter_list" {
-        return is_plain_type(&text[result.byte_range()]);
-    }
-    let mut cursor = result.walk();
-    result
-        .named_children(&mut cursor)
-        .filter(|node| node.kind() == "parameter_declaration")
-        .all(|declaration| {
-            declaration
-                .child_by_field_name("type")
-                .is_some_and(|ty| is_plain_type(&text[ty.byte_range()]))
+    let earlier = traced.tracked.iter().find_map(|tracked| {
+        scopes.reads(*tracked).iter().copied().find(|read| {
+            read.start_byte() < statement.start_byte()
+                && ancestors(*read)
+                    .take_while(|node| node.id() != function.id())
+                    .any(|node| matches!(node.kind(), "func_literal" | "defer_statement"))
         })
+    });
+    earlier.map(|read| {
+        Reason::new(
+            ReasonCode::EarlierClosure,
+            format!(
+                "a defer or closure made before the assignment reads `{}` ({}) and may run after the new deferred cancel",
+                analysis.text_of(read),
+                analysis.location(read)
+            ),
+        )
+    })
 }
 
-/// A function literal called where it is written (`func() { … }()`), not by `go`.
-fn is_called_on_the_spot(literal: Node) -> bool {
-    literal.parent().is_some_and(|parent| {
-        parent.kind() == "call_expression"
-            && parent
-                .child_by_field_name("function")
-                .is_some_and(|callee| callee.id() == literal.id())
-    }) && !ancestors(literal)
-        .take_while(|node| !is_function(*node))
-        .any(|node| node.kind() == "go_statement")
+/// Whether every result of the function is of a type that cannot hold a context (or there are
+/// none), so whatever it returns cannot reference it.
+fn returns_only_plain_values(analysis: &FileAnalysis, function: Node) -> bool {
+    let results = results_of(
+        function,
+        analysis.text(),
+        &analysis.imports,
+        &Package::Local,
+    );
+    results.iter().all(|ty| analysis.holds_no_reference(ty))
 }

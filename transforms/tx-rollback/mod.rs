@@ -6,15 +6,16 @@
 
 use tree_sitter::Node;
 
-use crate::fix::{Applicability, Edit, Finding, Fix};
+use crate::analysis::FileAnalysis;
+use crate::analysis::escape::{Policy, Region, RegionKind, trace};
+use crate::analysis::types::Package;
+use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::{
-    ErrorCheck, assigned_names, compares_with_nil, error_check_after, mentions, single_value,
+    ErrorCheck, assigned_names, compares_with_nil, error_check_after, single_value,
 };
 use crate::syntax::flow::Exits;
 use crate::syntax::indent::line_number;
-use crate::syntax::names::{
-    contains, find_declaration, is_package_call, package_name, rebound_variables,
-};
+use crate::syntax::names::{contains, expression_list, find_declaration};
 use crate::syntax::statements::{
     clear_of_trailing_comments, insert_line_after, move_after, siblings_between,
 };
@@ -31,6 +32,18 @@ pub static RULE: Rule = Rule {
     keywords: crate::syntax::known::BEGIN_METHODS,
     anchors: &["short_var_declaration", "assignment_statement"],
     applies_to: crate::transforms::any_go_version,
+    reasons: &[
+        ReasonCode::PassesDefer,
+        ReasonCode::PassesCommit,
+        ReasonCode::LeavesBetween,
+        ReasonCode::CustomRollback,
+        ReasonCode::CheckNotPlain,
+        ReasonCode::Escapes,
+        ReasonCode::InLoop,
+        ReasonCode::DeclaredBetween,
+        ReasonCode::UnknownType,
+        ReasonCode::Layout,
+    ],
     check,
     compiled: std::sync::OnceLock::new(),
 };
@@ -42,6 +55,8 @@ const SQL_PACKAGES: &[&str] = &["database/sql", "github.com/jmoiron/sqlx"];
 struct Transaction<'t> {
     begin: Node<'t>,
     tx: &'t str,
+    /// The identifier `tx` in the Begin statement.
+    tx_node: Node<'t>,
     /// The statement after which `tx` is known to be valid: the leaving error check, or the
     /// `MustBegin` statement itself. `None` when the error check may fall through.
     valid_after: Option<Node<'t>>,
@@ -49,14 +64,15 @@ struct Transaction<'t> {
     check: Node<'t>,
 }
 
-fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
-    let file = &context.file;
+fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
+    let analysis = context.analysis;
+    let file = &analysis.file;
     let exits = Exits::of(file.tree.root_node(), file.text);
     matches
         .iter()
         .filter_map(|found| found.get("anchor"))
         .filter_map(|begin| transaction(file, begin, &exits))
-        .filter_map(|transaction| finding(file, &transaction, &exits))
+        .filter_map(|transaction| finding(analysis, &transaction, &exits))
         .collect()
 }
 
@@ -71,6 +87,10 @@ fn transaction<'t>(file: &GoFile<'t>, begin: Node<'t>, exits: &Exits) -> Option<
         .child_by_field_name("field")
         .map(|field| &text[field.byte_range()])?;
     let names = assigned_names(begin, text);
+    let tx_node = begin
+        .child_by_field_name("left")
+        .map(expression_list)
+        .and_then(|left| left.first().copied())?;
     let must = method == "MustBegin";
     let (tx, err) = match (must, names.as_slice()) {
         (true, [tx]) => (*tx, None),
@@ -93,18 +113,21 @@ fn transaction<'t>(file: &GoFile<'t>, begin: Node<'t>, exits: &Exits) -> Option<
     Some(Transaction {
         begin,
         tx,
+        tx_node,
         valid_after,
         check,
     })
 }
 
-fn finding(file: &GoFile, transaction: &Transaction, exits: &Exits) -> Option<Finding> {
+fn finding<'a>(
+    analysis: &FileAnalysis<'a>,
+    transaction: &Transaction<'a>,
+    exits: &Exits,
+) -> Option<Finding> {
+    let file = &analysis.file;
     let text = file.text;
     let Transaction {
-        begin,
-        tx,
-        valid_after,
-        check,
+        begin, tx, check, ..
     } = *transaction;
     let function = enclosing_function(begin)?;
     let deferred: Vec<Node> = descendants(function, |node| {
@@ -115,11 +138,11 @@ fn finding(file: &GoFile, transaction: &Transaction, exits: &Exits) -> Option<Fi
     .collect();
     // One variable for several transactions (`tx, err = db.Begin()` again later): which defer
     // belongs to which Begin is beyond a syntactic rule.
-    if is_reassigned(function, begin, tx, text) {
+    if is_reassigned(analysis, transaction) {
         return None;
     }
     let Some(&defer) = deferred.first() else {
-        return missing_rollback(file, transaction, function);
+        return missing_rollback(analysis, transaction, function);
     };
     // A Rollback deferred elsewhere (in a branch, before Begin) is not this rule's pattern.
     if defer.parent().map(|parent| parent.id()) != begin.parent().map(|parent| parent.id())
@@ -128,26 +151,36 @@ fn finding(file: &GoFile, transaction: &Transaction, exits: &Exits) -> Option<Fi
         return None;
     }
     let shown = format!("defer {}", shown(&text[defer.named_child(0)?.byte_range()]));
-    let kind = transaction_kind(file, begin, tx, function);
-    let handed_out = is_handed_out(function, tx, text);
+    let kind = transaction_kind(analysis, transaction, function);
+    let handed_out = is_handed_out(analysis, function, transaction);
     if defer.start_byte() < check.start_byte() {
         // `defer func() { if tx != nil { tx.Rollback() } }()` cannot panic.
         if compares_with_nil(defer, tx, text) {
             return None;
         }
-        let leaves_before_check = siblings_between(defer, check)
+        let leaving_before_check = siblings_between(defer, check)
             .into_iter()
-            .any(|statement| exits.may_leave(statement, text));
-        let fix = valid_after
-            .filter(|_| !handed_out)
-            .and_then(|anchor| moved_defer(text, defer, anchor, function, kind))
-            .map(|mut fix| {
+            .find(|statement| exits.may_leave(*statement, text));
+        let fix = match movable(transaction, handed_out) {
+            Err(reason) => FixState::NoFix(reason),
+            Ok(anchor) => match moved_defer(text, defer, anchor, function, kind) {
                 // The defer rolled back on that path before; after the move it does not.
-                if leaves_before_check {
-                    fix.applicability = Applicability::Unsafe;
+                FixState::Safe(fix) if leaving_before_check.is_some() => {
+                    let line =
+                        leaving_before_check.map_or(0, |node| line_number(text, node.start_byte()));
+                    FixState::Unsafe(
+                        fix,
+                        Reason::new(
+                            ReasonCode::LeavesBetween,
+                            format!(
+                                "line {line} can leave the function before the check, and the deferred Rollback ran on that path before the move"
+                            ),
+                        ),
+                    )
                 }
-                fix
-            });
+                fix => fix,
+            },
+        };
         return Some(Finding {
             rule: RULE.id,
             span: defer.byte_range(),
@@ -161,9 +194,10 @@ fn finding(file: &GoFile, transaction: &Transaction, exits: &Exits) -> Option<Fi
         .into_iter()
         .find(|statement| exits.may_leave(*statement, text))?;
     let line = line_number(text, leaving.start_byte());
-    let fix = valid_after
-        .filter(|_| !handed_out)
-        .and_then(|anchor| moved_defer(text, defer, anchor, function, kind));
+    let fix = match movable(transaction, handed_out) {
+        Err(reason) => FixState::NoFix(reason),
+        Ok(anchor) => moved_defer(text, defer, anchor, function, kind),
+    };
     Some(Finding {
         rule: RULE.id,
         span: defer.byte_range(),
@@ -174,15 +208,36 @@ fn finding(file: &GoFile, transaction: &Transaction, exits: &Exits) -> Option<Fi
     })
 }
 
+/// Where the defer can go: right after the leaving error check (or `MustBegin`), unless the check
+/// may fall through or the transaction is handed out.
+fn movable<'t>(
+    transaction: &Transaction<'t>,
+    handed_out: Option<Reason>,
+) -> Result<Node<'t>, Reason> {
+    if let Some(reason) = handed_out {
+        return Err(reason);
+    }
+    transaction.valid_after.ok_or_else(|| {
+        Reason::new(
+            ReasonCode::CheckNotPlain,
+            format!(
+                "the error check of {} does not only test `err != nil` and always leave: no place is known where {} is valid",
+                transaction.tx, transaction.tx
+            ),
+        )
+    })
+}
+
 /// No deferred Rollback in the function: a finding when `tx` is committed, and a return between
 /// the error check and the first Commit neither rolls back nor hands `tx` to anything.
-fn missing_rollback(file: &GoFile, transaction: &Transaction, function: Node) -> Option<Finding> {
-    let text = file.text;
+fn missing_rollback<'a>(
+    analysis: &FileAnalysis<'a>,
+    transaction: &Transaction<'a>,
+    function: Node<'a>,
+) -> Option<Finding> {
+    let text = analysis.text();
     let Transaction {
-        begin,
-        tx,
-        valid_after,
-        check,
+        begin, tx, check, ..
     } = *transaction;
     let inner = descendants(function, |node| {
         is_function(node) && node.id() != function.id()
@@ -202,38 +257,71 @@ fn missing_rollback(file: &GoFile, transaction: &Transaction, function: Node) ->
     let message = format!(
         "{tx} is never rolled back when the function returns at line {line}, before {tx}.Commit(): the transaction stays open; defer {tx}.Rollback() after the error check"
     );
-    let fix = (|| {
-        let anchor = valid_after?;
-        // A defer inside a loop would hold every transaction until the function returns.
-        let in_loop = ancestors(begin)
-            .take_while(|node| node.id() != function.id())
-            .any(|node| node.kind() == "for_statement");
-        if in_loop
-            || is_handed_out(function, tx, text)
-            || !clear_of_trailing_comments(text, &[anchor.end_byte()])
-        {
-            return None;
-        }
-        // Rollback after Commit is a no-op for database/sql; for other types it may not be, and
-        // only a type known to have Rollback (it is called in the function) gets a fix at all.
-        let applicability = match transaction_kind(file, begin, tx, function) {
-            TransactionKind::Sql => Applicability::Safe,
-            TransactionKind::HasRollback => Applicability::Unsafe,
-            TransactionKind::Unknown => return None,
-        };
-        let edit = insert_line_after(text, anchor, &format!("defer {tx}.Rollback()"))?;
-        Some(Fix::new(
-            format!("defer {tx}.Rollback() right after the error check"),
-            vec![edit],
-            applicability,
-        ))
-    })();
+    let fix = inserted_rollback(analysis, transaction, function);
     Some(Finding {
         rule: RULE.id,
         span: begin.byte_range(),
         message,
-        fix,
+        fix: fix.into(),
     })
+}
+
+/// The fix inserting `defer tx.Rollback()` after the error check.
+fn inserted_rollback<'a>(
+    analysis: &FileAnalysis<'a>,
+    transaction: &Transaction<'a>,
+    function: Node<'a>,
+) -> Result<FixState, Reason> {
+    let text = analysis.text();
+    let Transaction { begin, tx, .. } = *transaction;
+    let anchor = movable(transaction, is_handed_out(analysis, function, transaction))?;
+    // A defer inside a loop would hold every transaction until the function returns.
+    let in_loop = ancestors(begin)
+        .take_while(|node| node.id() != function.id())
+        .any(|node| node.kind() == "for_statement");
+    if in_loop {
+        return Err(Reason::new(
+            ReasonCode::InLoop,
+            format!(
+                "{tx} is begun in a loop: a defer there would hold every transaction until the function returns"
+            ),
+        ));
+    }
+    let layout = || {
+        Reason::new(
+            ReasonCode::Layout,
+            "a trailing comment or other code next to the error check would need realigning",
+        )
+    };
+    if !clear_of_trailing_comments(text, &[anchor.end_byte()]) {
+        return Err(layout());
+    }
+    // Rollback after Commit is a no-op for database/sql; for other types it may not be, and
+    // only a type known to have Rollback (it is called in the function) gets a fix at all.
+    let held_back = match transaction_kind(analysis, transaction, function) {
+        TransactionKind::Sql => None,
+        TransactionKind::HasRollback => Some(Reason::new(
+            ReasonCode::CustomRollback,
+            format!(
+                "{tx} is not known to be a database/sql or sqlx transaction, whose Rollback after Commit is a no-op"
+            ),
+        )),
+        TransactionKind::Unknown => {
+            return Err(Reason::new(
+                ReasonCode::UnknownType,
+                format!(
+                    "nothing shows that {tx} has a Rollback method: it is not a database/sql or sqlx transaction and the function never calls {tx}.Rollback()"
+                ),
+            ));
+        }
+    };
+    let edit =
+        insert_line_after(text, anchor, &format!("defer {tx}.Rollback()")).ok_or_else(layout)?;
+    Ok(Fix::new(
+        format!("defer {tx}.Rollback() right after the error check"),
+        vec![edit],
+    )
+    .classified(held_back))
 }
 
 /// The fix that moves `defer` to right after `anchor`: safe unless another defer is passed (the
@@ -244,24 +332,31 @@ fn moved_defer(
     anchor: Node,
     function: Node,
     kind: TransactionKind,
-) -> Option<Fix> {
+) -> FixState {
     let (from, to) = if defer.start_byte() < anchor.start_byte() {
         (defer.end_byte(), anchor.start_byte())
     } else {
         (anchor.end_byte(), defer.start_byte())
     };
-    let body = function.child_by_field_name("body")?;
-    let declared_between = descendants(defer, |_| false).into_iter().any(|node| {
-        node.kind() == "identifier"
-            && find_declaration(&text[node.byte_range()], node, body, text).is_some_and(
-                |declaration| {
-                    let at = declaration.statement.start_byte();
-                    from <= at && at < to
-                },
-            )
+    let declared_between = function.child_by_field_name("body").and_then(|body| {
+        descendants(defer, |_| false).into_iter().find(|node| {
+            node.kind() == "identifier"
+                && find_declaration(&text[node.byte_range()], *node, body, text).is_some_and(
+                    |declaration| {
+                        let at = declaration.statement.start_byte();
+                        from <= at && at < to
+                    },
+                )
+        })
     });
-    if declared_between {
-        return None;
+    if let Some(name) = declared_between {
+        return FixState::NoFix(Reason::new(
+            ReasonCode::DeclaredBetween,
+            format!(
+                "the deferred call uses `{}`, declared between the defer and the error check",
+                &text[name.byte_range()]
+            ),
+        ));
     }
     // The statements the defer moves past.
     let (first, last) = if defer.start_byte() < anchor.start_byte() {
@@ -270,29 +365,45 @@ fn moved_defer(
         (anchor, defer)
     };
     let passed = siblings_between(first, last);
-    let passes_defer = passed.iter().any(|statement| {
-        std::iter::once(*statement)
-            .chain(descendants(*statement, is_function))
+    let passed_defer = passed.iter().find(|statement| {
+        std::iter::once(**statement)
+            .chain(descendants(**statement, is_function))
             .any(|node| node.kind() == "defer_statement")
     });
     // Moved above a `tx.Commit()`, the Rollback now also runs after it: a no-op for
     // database/sql, unknown for other types.
     let tx = tx_of(defer, text).unwrap_or("");
-    let passes_commit = kind != TransactionKind::Sql
-        && passed
-            .iter()
-            .any(|statement| calls_method(*statement, tx, "Commit", text));
-    let edits: Vec<Edit> = move_after(text, &[defer], anchor)?;
-    let applicability = if passes_defer || passes_commit {
-        Applicability::Unsafe
-    } else {
-        Applicability::Safe
+    let passed_commit = passed.iter().find(|statement| {
+        kind != TransactionKind::Sql && calls_method(**statement, tx, "Commit", text)
+    });
+    let Some(edits) = move_after(text, &[defer], anchor) else {
+        return FixState::NoFix(Reason::new(
+            ReasonCode::Layout,
+            "the defer or the check shares its lines with other code, or a trailing comment would need realigning",
+        ));
     };
-    Some(Fix::new(
+    let held_back = match (passed_defer, passed_commit) {
+        (Some(statement), _) => Some(Reason::new(
+            ReasonCode::PassesDefer,
+            format!(
+                "the move passes the defer on line {}, so the deferred calls would run in another order",
+                line_number(text, statement.start_byte())
+            ),
+        )),
+        (None, Some(statement)) => Some(Reason::new(
+            ReasonCode::PassesCommit,
+            format!(
+                "the move puts the Rollback before {tx}.Commit() on line {}, and {tx} is not known to be a database/sql or sqlx transaction",
+                line_number(text, statement.start_byte())
+            ),
+        )),
+        (None, None) => None,
+    };
+    Fix::new(
         "move the deferred Rollback to right after the error check",
         edits,
-        applicability,
-    ))
+    )
+    .classified(held_back)
 }
 
 /// Whether `node` is `defer tx.Rollback()` or a deferred function literal calling it.
@@ -391,30 +502,37 @@ enum TransactionKind {
     Unknown,
 }
 
-fn transaction_kind(file: &GoFile, begin: Node, tx: &str, function: Node) -> TransactionKind {
-    let text = file.text;
-    let root = file.tree.root_node();
-    let packages: Vec<String> = SQL_PACKAGES
-        .iter()
-        .filter_map(|path| package_name(root, text, path))
-        .collect();
+fn transaction_kind<'a>(
+    analysis: &FileAnalysis<'a>,
+    transaction: &Transaction<'a>,
+    function: Node<'a>,
+) -> TransactionKind {
+    let text = analysis.text();
+    let tx = transaction.tx;
     let rollback_called = descendants(function, |_| false)
         .into_iter()
         .any(|node| is_method_call(node, tx, "Rollback", text));
-    let receiver_is_sql = single_value(begin)
-        .and_then(|call| call.child_by_field_name("function"))
-        .and_then(|callee| callee.child_by_field_name("operand"))
-        .filter(|operand| operand.kind() == "identifier")
-        .is_some_and(|receiver| declared_as_sql(receiver, function, &packages, text));
-    // A type of this file with its own Rollback (a wrapper) may not treat Rollback after Commit
-    // as a no-op.
-    let own_rollback = descendants(root, is_function).into_iter().any(|node| {
-        node.kind() == "method_declaration"
-            && node
-                .child_by_field_name("name")
-                .is_some_and(|name| &text[name.byte_range()] == "Rollback")
-    });
-    if receiver_is_sql || (!packages.is_empty() && rollback_called && !own_rollback) {
+    let typed_sql = analysis
+        .type_of(transaction.tx_node)
+        .as_named()
+        .is_some_and(|named| {
+            named.name == "Tx"
+                && matches!(&named.package, Package::Path(path) if SQL_PACKAGES.contains(&path.as_str()))
+        });
+    let imports_sql = SQL_PACKAGES
+        .iter()
+        .any(|path| analysis.imports.name_of(path).is_some());
+    // A type of this package with its own Rollback (a wrapper) may not treat Rollback after
+    // Commit as a no-op.
+    let own_rollback = descendants(function.parent().unwrap_or(function), is_function)
+        .into_iter()
+        .any(|node| {
+            node.kind() == "method_declaration"
+                && node
+                    .child_by_field_name("name")
+                    .is_some_and(|name| &text[name.byte_range()] == "Rollback")
+        });
+    if typed_sql || (imports_sql && rollback_called && !own_rollback) {
         TransactionKind::Sql
     } else if rollback_called {
         TransactionKind::HasRollback
@@ -423,108 +541,49 @@ fn transaction_kind(file: &GoFile, begin: Node, tx: &str, function: Node) -> Tra
     }
 }
 
-/// Whether `receiver` is a parameter or local of `function` typed `*sql.DB`/`*sql.Conn`/
-/// `*sqlx.DB`/`*sqlx.Conn`, or made by `sql.Open`/`sqlx.Open`/`sqlx.Connect`.
-fn declared_as_sql(receiver: Node, function: Node, packages: &[String], text: &str) -> bool {
-    let name = &text[receiver.byte_range()];
-    let sql_type = |type_text: &str| {
-        let type_text = type_text.trim_start_matches('*');
-        packages.iter().any(|package| {
-            ["DB", "Conn"]
-                .iter()
-                .any(|ty| type_text == format!("{package}.{ty}"))
-        })
+/// Whether `tx` is written anywhere in the function other than by its `Begin`, or its address
+/// is taken: which defer belongs to which transaction is then beyond the rule.
+fn is_reassigned<'a>(analysis: &FileAnalysis<'a>, transaction: &Transaction<'a>) -> bool {
+    let Some((scopes, id)) = analysis.resolve(transaction.tx_node) else {
+        return true;
     };
-    let parameter = function
-        .child_by_field_name("parameters")
-        .is_some_and(|parameters| {
-            descendants(parameters, |_| false).into_iter().any(|node| {
-                node.kind() == "parameter_declaration"
-                    && node
-                        .child_by_field_name("type")
-                        .is_some_and(|ty| sql_type(&text[ty.byte_range()]))
-                    && mentions(node, name, text)
-            })
-        });
-    let local = function
-        .child_by_field_name("body")
-        .and_then(|body| find_declaration(name, receiver, body, text))
-        .is_some_and(|declaration| {
-            let typed = declaration
-                .statement
-                .child_by_field_name("type")
-                .is_some_and(|ty| sql_type(&text[ty.byte_range()]));
-            let opened = declaration.values.iter().any(|value| {
-                packages.iter().any(|package| {
-                    is_package_call(
-                        *value,
-                        text,
-                        Some(package),
-                        &["Open", "Connect", "MustConnect", "MustOpen"],
-                    )
-                })
-            });
-            typed || opened
-        });
-    parameter || local
-}
-
-/// Whether `tx` is assigned anywhere in the function other than by its `Begin`.
-fn is_reassigned(function: Node, begin: Node, tx: &str, text: &str) -> bool {
-    descendants(function, |_| false)
-        .into_iter()
-        .any(|node| node.id() != begin.id() && rebound_variables(node, text).contains(&tx))
+    scopes.address_taken(id)
+        || scopes
+            .writes(id)
+            .iter()
+            .any(|write| write.statement.id() != transaction.begin.id())
 }
 
 /// Whether the transaction may be used after the function returns or by other code at the same
-/// time: `tx` (not a method call on it) is returned, stored (composite literal, assignment, send),
-/// used by a `go` statement, or captured by a function literal that is not called on the spot.
-/// Passing it as an argument (`insert(tx, row)`) is not: such calls finish with it.
-fn is_handed_out(function: Node, tx: &str, text: &str) -> bool {
-    descendants(function, |_| false).into_iter().any(|ident| {
-        if ident.kind() != "identifier" || &text[ident.byte_range()] != tx {
-            return false;
-        }
-        let method_receiver = ident.parent().is_some_and(|parent| {
-            parent.kind() == "selector_expression"
-                && parent
-                    .parent()
-                    .is_some_and(|call| call.kind() == "call_expression")
-        });
-        // `tx.Commit()` hands out only a result; `go func() { tx.Commit() }()` hands out tx.
-        for ancestor in ancestors(ident) {
-            if ancestor.id() == function.id() {
-                return false;
-            }
-            match ancestor.kind() {
-                "go_statement" => return true,
-                "return_statement" | "literal_value" | "send_statement" if !method_receiver => {
-                    return true;
-                }
-                "func_literal" => {
-                    let called_here = ancestor.parent().is_some_and(|call| {
-                        call.kind() == "call_expression"
-                            && call
-                                .child_by_field_name("function")
-                                .is_some_and(|callee| callee.id() == ancestor.id())
-                    });
-                    if !called_here {
-                        return true;
-                    }
-                }
-                "assignment_statement" | "short_var_declaration"
-                    if !method_receiver
-                        && ancestor
-                            .child_by_field_name("right")
-                            .is_some_and(|right| contains(right, ident)) =>
-                {
-                    return true;
-                }
-                _ => {}
-            }
-        }
-        false
-    })
+/// time: returned, stored outside the function, sent, used by a goroutine, captured by a
+/// function literal that is not called on the spot, or kept by a function of this package.
+/// Other callees (`insert(tx, row)`) are taken to finish with it when they return.
+fn is_handed_out<'a>(
+    analysis: &FileAnalysis<'a>,
+    function: Node<'a>,
+    transaction: &Transaction<'a>,
+) -> Option<Reason> {
+    let (scopes, id) = analysis.resolve(transaction.tx_node)?;
+    let region = Region {
+        node: function,
+        kind: RegionKind::Function,
+    };
+    let traced = trace(
+        analysis,
+        &scopes,
+        region,
+        &[id],
+        &Policy::HANDED_TO_HELPERS,
+        None,
+    );
+    let escape = traced.escape?;
+    Some(Reason::new(
+        escape.code(),
+        format!(
+            "{}; the transaction may still be used after the function returns",
+            escape.describe()
+        ),
+    ))
 }
 
 /// The transaction variable a Rollback defer acts on (`tx` in `defer tx.Rollback()`).

@@ -1,0 +1,265 @@
+//! What a call calls: a builtin, a conversion, a modelled standard-library function or method, a
+//! function or method of this package, a function literal, or something deferfix cannot see.
+
+use std::rc::Rc;
+
+use tree_sitter::Node;
+
+use super::facts::FuncFacts;
+use super::stdlib::FuncModel;
+use super::types::{Package, Type};
+use super::{DeclSite, FileAnalysis, Retention};
+
+pub const BUILTIN_FUNCTIONS: &[&str] = &[
+    "append", "cap", "clear", "close", "complex", "copy", "delete", "imag", "len", "make", "max",
+    "min", "new", "panic", "print", "println", "real", "recover",
+];
+
+/// The function a call runs.
+#[derive(Clone)]
+pub enum Callee<'a> {
+    Builtin(&'a str),
+    /// `T(x)`: the value converted, not called.
+    Conversion(Type),
+    Model(&'static FuncModel),
+    /// A function or method declared in this package.
+    Package {
+        site: DeclSite<'a>,
+        facts: Rc<FuncFacts>,
+    },
+    /// `func(…) { … }(…)`.
+    Literal(Node<'a>),
+    /// A function value, an interface method, or a function of a package deferfix does not
+    /// model.
+    Unknown,
+}
+
+/// A call and what it calls.
+pub struct Call<'a> {
+    pub node: Node<'a>,
+    pub callee: Callee<'a>,
+    /// The receiver expression of a method call (`x` in `x.M()`).
+    pub receiver: Option<Node<'a>>,
+    /// How the call is written, for messages: `track`, `io.Copy`, `pool.Put`.
+    pub name: String,
+}
+
+impl<'a> Call<'a> {
+    /// What the call does with argument `index`.
+    pub fn argument_retention(&self, analysis: &FileAnalysis<'a>, index: usize) -> Retention {
+        match &self.callee {
+            Callee::Builtin(name) => match *name {
+                "append" => Retention::Result,
+                _ => Retention::None,
+            },
+            Callee::Conversion(_) => Retention::Result,
+            Callee::Model(model) => model.retention_of_argument(index),
+            Callee::Package { site, facts } => {
+                let summary = analysis.summary(site, facts);
+                let at = if facts.signature.variadic {
+                    index.min(facts.param_names.len().saturating_sub(1))
+                } else {
+                    index
+                };
+                summary
+                    .params
+                    .get(at)
+                    .cloned()
+                    .unwrap_or(Retention::Unknown)
+            }
+            Callee::Literal(_) | Callee::Unknown => Retention::Unknown,
+        }
+    }
+
+    /// What a method call does with its receiver (`Unknown` for unmodelled methods).
+    pub fn receiver_retention(&self, analysis: &FileAnalysis<'a>) -> Retention {
+        match &self.callee {
+            Callee::Model(model) => model.retention_of_receiver(),
+            Callee::Package { site, facts } => analysis.summary(site, facts).receiver.clone(),
+            _ => Retention::Unknown,
+        }
+    }
+
+    /// Whether the call reads data from argument `index` (the caller works with that value).
+    pub fn reads_argument(&self, index: usize) -> bool {
+        matches!(&self.callee, Callee::Model(model) if model.reads_argument(index))
+    }
+
+    /// Whether a method call reads data from its receiver.
+    pub fn reads_receiver(&self) -> bool {
+        matches!(&self.callee, Callee::Model(model) if model.reads_receiver())
+    }
+
+    /// Whether the call releases its receiver (a modelled `Close`, `Stop`, `Rollback`).
+    pub fn releases_receiver(&self) -> bool {
+        matches!(&self.callee, Callee::Model(model) if model.release)
+    }
+
+    /// Whether the callee is known to be pure: no effect beyond its results, which depend on
+    /// its arguments only.
+    pub fn is_pure(&self, analysis: &FileAnalysis<'a>) -> bool {
+        match &self.callee {
+            Callee::Builtin(name) => matches!(
+                *name,
+                "len" | "cap" | "min" | "max" | "complex" | "real" | "imag"
+            ),
+            Callee::Conversion(_) => true,
+            Callee::Model(model) => model.pure,
+            Callee::Package { site, facts } => analysis.summary(site, facts).pure,
+            Callee::Literal(_) | Callee::Unknown => false,
+        }
+    }
+}
+
+impl<'a> FileAnalysis<'a> {
+    /// Resolves what `call` (a `call_expression`) calls.
+    pub fn call(&self, call: Node<'a>) -> Call<'a> {
+        let function = call.child_by_field_name("function");
+        let name = function.map_or(String::new(), |f| crate::transforms::shown(self.text_of(f)));
+        let receiver = function
+            .filter(|f| f.kind() == "selector_expression")
+            .and_then(|f| f.child_by_field_name("operand"))
+            .filter(|operand| self.package_ref(*operand).is_none());
+        let callee = function.map_or(Callee::Unknown, |f| self.callee_of(f));
+        Call {
+            node: call,
+            callee,
+            receiver,
+            name,
+        }
+    }
+
+    fn callee_of(&self, function: Node<'a>) -> Callee<'a> {
+        match function.kind() {
+            "identifier" => self.callee_named(function),
+            "selector_expression" => self.callee_selected(function),
+            "func_literal" => Callee::Literal(function),
+            "parenthesized_expression" => match function.named_child(0) {
+                // `(*T)(x)`: a conversion.
+                Some(inner) if inner.kind() == "unary_expression" => {
+                    let operand = inner.child_by_field_name("operand");
+                    match operand.filter(|o| o.kind() == "identifier") {
+                        Some(name) if self.names_type(name) => Callee::Conversion(Type::Pointer(
+                            Box::new(Type::named(Package::Local, self.text_of(name))),
+                        )),
+                        _ => Callee::Unknown,
+                    }
+                }
+                Some(inner) => self.callee_of(inner),
+                None => Callee::Unknown,
+            },
+            // `F[int](x)`.
+            "index_expression" | "generic_type" => function
+                .child_by_field_name("operand")
+                .or_else(|| function.child_by_field_name("type"))
+                .filter(|base| base.kind() == "identifier" || base.kind() == "type_identifier")
+                .map_or(Callee::Unknown, |base| self.callee_named(base)),
+            _ => Callee::Unknown,
+        }
+    }
+
+    fn callee_named(&self, ident: Node<'a>) -> Callee<'a> {
+        if self.resolve(ident).is_some() {
+            return Callee::Unknown;
+        }
+        let name = self.text_of(ident);
+        if let Some(site) = self.lookup_decl(name) {
+            let facts = self.decl_facts(&site);
+            if let Some(func) = facts.as_ref().and_then(|facts| facts.func.clone()) {
+                return Callee::Package {
+                    site,
+                    facts: Rc::new(func),
+                };
+            }
+            if facts.is_some_and(|facts| facts.types.contains_key(name)) {
+                return Callee::Conversion(Type::named(Package::Local, name));
+            }
+            return Callee::Unknown;
+        }
+        if let Some(ty) = super::types::predeclared(name) {
+            return Callee::Conversion(ty);
+        }
+        if let Some(builtin) = BUILTIN_FUNCTIONS.iter().find(|builtin| **builtin == name) {
+            return Callee::Builtin(builtin);
+        }
+        if let Some(path) = self.package.import_path.as_deref()
+            && let Some(model) = self.model().func(path, name)
+        {
+            return Callee::Model(model);
+        }
+        Callee::Unknown
+    }
+
+    fn callee_selected(&self, selector: Node<'a>) -> Callee<'a> {
+        let (Some(operand), Some(field)) = (
+            selector.child_by_field_name("operand"),
+            selector.child_by_field_name("field"),
+        ) else {
+            return Callee::Unknown;
+        };
+        let field = self.text_of(field);
+        if let Some(path) = self.package_ref(operand) {
+            if let Some(model) = self.model().func(path, field) {
+                return Callee::Model(model);
+            }
+            if self.model().type_model(path, field).is_some() {
+                return Callee::Conversion(Type::named(Package::Path(path.to_owned()), field));
+            }
+            return Callee::Unknown;
+        }
+        self.method_callee(&self.type_of(operand), field)
+    }
+
+    /// The method `method` of values of type `ty` (its own, or promoted from an embedded field).
+    pub fn method_callee(&self, ty: &Type, method: &str) -> Callee<'a> {
+        self.method_callee_within(ty, method, 3)
+    }
+
+    fn method_callee_within(&self, ty: &Type, method: &str, depth: usize) -> Callee<'a> {
+        let Some(named) = ty.as_named() else {
+            return Callee::Unknown;
+        };
+        match &named.package {
+            Package::Path(path) => self
+                .model()
+                .method(path, &named.name, method)
+                .map_or(Callee::Unknown, Callee::Model),
+            Package::Local => {
+                if let Some(path) = self.package.import_path.as_deref()
+                    && let Some(model) = self.model().method(path, &named.name, method)
+                {
+                    return Callee::Model(model);
+                }
+                let Some(site) = self.lookup_method(&named.name, method) else {
+                    if depth == 0 {
+                        return Callee::Unknown;
+                    }
+                    let embedded = self
+                        .local_type_facts(&named.name)
+                        .map(|facts| facts.embedded)
+                        .unwrap_or_default();
+                    return embedded
+                        .iter()
+                        .map(|inner| self.method_callee_within(inner, method, depth - 1))
+                        .find(|callee| !matches!(callee, Callee::Unknown))
+                        .unwrap_or(Callee::Unknown);
+                };
+                match self.decl_facts(&site).and_then(|facts| facts.func.clone()) {
+                    Some(facts) => Callee::Package {
+                        site,
+                        facts: Rc::new(facts),
+                    },
+                    None => Callee::Unknown,
+                }
+            }
+        }
+    }
+
+    /// Whether an identifier (not a variable) names a type of this package.
+    pub fn names_type(&self, ident: Node<'a>) -> bool {
+        let name = self.text_of(ident);
+        self.lookup_decl(name)
+            .and_then(|site| self.decl_facts(&site))
+            .is_some_and(|facts| facts.types.contains_key(name))
+    }
+}

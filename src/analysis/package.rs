@@ -1,0 +1,368 @@
+//! The package index: the other files of a file's package, read once per directory per run and
+//! only when a decision needs a declaration that is not in the file itself. Files are outlined
+//! lexically ([`super::lexical`]); a declaration is parsed only when it is looked up.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tree_sitter::Tree;
+
+use super::FunctionSummary;
+use super::imports::Imports;
+use super::lexical::{DeclKind, FileOutline, LexDecl, outline};
+
+/// One Go file of a directory, outlined.
+pub struct SourceFile {
+    /// The file name, for messages (`tracker.go`).
+    pub name: String,
+    pub text: Arc<str>,
+    pub outline: FileOutline,
+    imports: OnceLock<Imports>,
+    /// Retention summaries of its functions, by declaration index (complete results only).
+    summaries: Mutex<HashMap<usize, Arc<FunctionSummary>>>,
+}
+
+impl SourceFile {
+    pub fn new(name: String, text: Arc<str>) -> SourceFile {
+        let outline = outline(&text);
+        SourceFile {
+            name,
+            text,
+            outline,
+            imports: OnceLock::new(),
+            summaries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The file's imports, parsed from its import declarations on first use.
+    pub fn imports(&self) -> &Imports {
+        self.imports.get_or_init(|| {
+            let mut source = format!("package {}\n", self.outline.package);
+            for decl in &self.outline.decls {
+                if decl.kind == DeclKind::Import {
+                    source.push_str(&self.text[decl.range.clone()]);
+                    source.push('\n');
+                }
+            }
+            let mut parser = crate::syntax::new_parser();
+            let tree = crate::syntax::parse(&mut parser, &source);
+            Imports::of(tree.root_node(), &source)
+        })
+    }
+
+    /// Parses one declaration on its own (with a package clause in front).
+    pub fn parse_decl(&self, decl: usize) -> Option<Chunk> {
+        let range = self.outline.decls.get(decl)?.range.clone();
+        Some(Chunk::parse(&self.outline.package, &self.text, range))
+    }
+
+    pub fn cached_summary(&self, decl: usize) -> Option<Arc<FunctionSummary>> {
+        self.summaries
+            .lock()
+            .ok()
+            .and_then(|summaries| summaries.get(&decl).cloned())
+    }
+
+    pub fn cache_summary(&self, decl: usize, summary: Arc<FunctionSummary>) {
+        if let Ok(mut summaries) = self.summaries.lock() {
+            summaries.entry(decl).or_insert(summary);
+        }
+    }
+}
+
+/// One declaration of a sibling file, parsed on its own.
+pub struct Chunk {
+    /// `package p\n` followed by the declaration's text.
+    pub text: String,
+    pub tree: Tree,
+    /// What to add to an offset in `text` to get the offset in the file.
+    prefix: usize,
+    start: usize,
+    /// The line (1-based) the declaration starts on in its file.
+    first_line: usize,
+}
+
+impl Chunk {
+    fn parse(package: &str, file_text: &str, range: Range<usize>) -> Chunk {
+        let header = format!("package {package}\n");
+        let prefix = header.len();
+        let text = format!("{header}{}", &file_text[range.clone()]);
+        let mut parser = crate::syntax::new_parser();
+        let tree = crate::syntax::parse(&mut parser, &text);
+        let first_line = file_text[..range.start].matches('\n').count() + 1;
+        Chunk {
+            text,
+            tree,
+            prefix,
+            start: range.start,
+            first_line,
+        }
+    }
+
+    /// The line in the file of an offset in the chunk.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let within = offset
+            .saturating_sub(self.prefix)
+            .min(self.text.len() - self.prefix);
+        self.first_line
+            + self.text[self.prefix..self.prefix + within]
+                .matches('\n')
+                .count()
+    }
+
+    /// The file offset of an offset in the chunk.
+    pub fn file_offset(&self, offset: usize) -> usize {
+        self.start + offset.saturating_sub(self.prefix)
+    }
+}
+
+/// Where one declaration is: a file of the index and its position in that file's outline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DeclId {
+    pub file: usize,
+    pub decl: usize,
+}
+
+/// The Go files of one directory, outlined, with their top-level names indexed.
+pub struct DirIndex {
+    pub files: Vec<Arc<SourceFile>>,
+    names: HashMap<String, Vec<DeclId>>,
+    methods: HashMap<(String, String), Vec<DeclId>>,
+}
+
+impl DirIndex {
+    /// Indexes files given as (name, text).
+    pub fn from_sources(sources: Vec<(String, Arc<str>)>) -> DirIndex {
+        let files: Vec<Arc<SourceFile>> = sources
+            .into_iter()
+            .map(|(name, text)| Arc::new(SourceFile::new(name, text)))
+            .collect();
+        let mut names: HashMap<String, Vec<DeclId>> = HashMap::new();
+        let mut methods: HashMap<(String, String), Vec<DeclId>> = HashMap::new();
+        for (file_index, file) in files.iter().enumerate() {
+            if file.outline.ignored {
+                continue;
+            }
+            for (decl_index, decl) in file.outline.decls.iter().enumerate() {
+                let id = DeclId {
+                    file: file_index,
+                    decl: decl_index,
+                };
+                match &decl.kind {
+                    DeclKind::Method { receiver } => {
+                        for name in &decl.names {
+                            methods
+                                .entry((receiver.clone(), name.clone()))
+                                .or_default()
+                                .push(id);
+                        }
+                    }
+                    DeclKind::Import => {}
+                    _ => {
+                        for name in &decl.names {
+                            names.entry(name.clone()).or_default().push(id);
+                        }
+                    }
+                }
+            }
+        }
+        DirIndex {
+            files,
+            names,
+            methods,
+        }
+    }
+
+    /// Reads every `.go` file of `dir` (not recursively).
+    pub fn read(dir: &Path) -> Option<DirIndex> {
+        let mut sources = Vec::new();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "go") && path.is_file())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            let name = path
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            sources.push((name, Arc::from(text.replace("\r\n", "\n"))));
+        }
+        Some(DirIndex::from_sources(sources))
+    }
+
+    pub fn decl(&self, id: DeclId) -> Option<(&Arc<SourceFile>, &LexDecl)> {
+        let file = self.files.get(id.file)?;
+        Some((file, file.outline.decls.get(id.decl)?))
+    }
+
+    /// The top-level declaration of `name` in package `package`, not in the file `excluded`.
+    pub fn lookup(&self, package: &str, name: &str, excluded: Option<&str>) -> Option<DeclId> {
+        self.first_in(self.names.get(name)?, package, excluded)
+    }
+
+    /// The method `method` of type `receiver` in package `package`, not in the file `excluded`.
+    pub fn lookup_method(
+        &self,
+        package: &str,
+        receiver: &str,
+        method: &str,
+        excluded: Option<&str>,
+    ) -> Option<DeclId> {
+        let candidates = self
+            .methods
+            .get(&(receiver.to_owned(), method.to_owned()))?;
+        self.first_in(candidates, package, excluded)
+    }
+
+    fn first_in(&self, ids: &[DeclId], package: &str, excluded: Option<&str>) -> Option<DeclId> {
+        ids.iter().copied().find(|id| {
+            let file = &self.files[id.file];
+            file.outline.package == package && Some(file.name.as_str()) != excluded
+        })
+    }
+}
+
+/// Every directory index of a run, each read at most once (threads asking for the same directory
+/// at once wait for the first to finish reading it).
+#[derive(Default)]
+pub struct IndexStore {
+    dirs: Mutex<HashMap<PathBuf, DirSlot>>,
+}
+
+/// One directory's index, read by the first thread that needs it (`None`: unreadable).
+type DirSlot = Arc<OnceLock<Option<Arc<DirIndex>>>>;
+
+impl IndexStore {
+    pub fn get(&self, dir: &Path) -> Option<Arc<DirIndex>> {
+        let cell = {
+            let mut dirs = self.dirs.lock().ok()?;
+            dirs.entry(dir.to_owned()).or_default().clone()
+        };
+        cell.get_or_init(|| DirIndex::read(dir).map(Arc::new))
+            .clone()
+    }
+}
+
+/// What the engine knows about a file's package, handed to the analysis of each pass over it.
+pub struct PackageContext<'s> {
+    source: PackageSource<'s>,
+    loaded: OnceLock<Option<Arc<DirIndex>>>,
+    /// The file's own name in its directory: its on-disk declarations are replaced by the text
+    /// being analysed.
+    pub file_name: Option<String>,
+    /// The package's import path, when it is known (a module's `std`/`cmd` tree): local names of
+    /// a modelled standard-library package then take the model's facts.
+    pub import_path: Option<String>,
+}
+
+enum PackageSource<'s> {
+    None,
+    Dir { store: &'s IndexStore, dir: PathBuf },
+    Memory(Arc<DirIndex>),
+}
+
+impl<'s> PackageContext<'s> {
+    /// A file on its own (standard input, tests): no other files.
+    pub fn alone() -> PackageContext<'static> {
+        PackageContext {
+            source: PackageSource::None,
+            loaded: OnceLock::new(),
+            file_name: None,
+            import_path: None,
+        }
+    }
+
+    /// A file on disk: its directory's other files, read from `store` when first needed.
+    pub fn on_disk(store: &'s IndexStore, path: &Path, import_path: Option<String>) -> Self {
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        PackageContext {
+            source: PackageSource::Dir { store, dir },
+            loaded: OnceLock::new(),
+            file_name: path
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned()),
+            import_path,
+        }
+    }
+
+    /// A file among files given in memory (multi-file fixtures).
+    pub fn in_memory(index: Arc<DirIndex>, file_name: &str) -> PackageContext<'static> {
+        PackageContext {
+            source: PackageSource::Memory(index),
+            loaded: OnceLock::new(),
+            file_name: Some(file_name.to_owned()),
+            import_path: None,
+        }
+    }
+
+    /// The directory index, read on first use.
+    pub fn index(&self) -> Option<&Arc<DirIndex>> {
+        self.loaded
+            .get_or_init(|| match &self.source {
+                PackageSource::None => None,
+                PackageSource::Dir { store, dir } => store.get(dir),
+                PackageSource::Memory(index) => Some(index.clone()),
+            })
+            .as_ref()
+    }
+
+    /// Whether the directory has been read (for tests of laziness).
+    pub fn was_loaded(&self) -> bool {
+        self.loaded.get().is_some_and(Option::is_some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_stay_in_the_package_and_skip_the_excluded_file() {
+        let index = DirIndex::from_sources(vec![
+            (
+                "a.go".into(),
+                Arc::from("package p\n\nfunc a() {}\n\nfunc (t *T) M() {}\n"),
+            ),
+            (
+                "b.go".into(),
+                Arc::from("package p\n\nfunc b() {}\n\nfunc a() {}\n"),
+            ),
+            (
+                "b_test.go".into(),
+                Arc::from("package p_test\n\nfunc c() {}\n"),
+            ),
+            (
+                "gen.go".into(),
+                Arc::from("//go:build ignore\n\npackage main\n\nfunc d() {}\n"),
+            ),
+        ]);
+        assert_eq!(
+            index.lookup("p", "a", None),
+            Some(DeclId { file: 0, decl: 0 })
+        );
+        assert_eq!(
+            index.lookup("p", "a", Some("a.go")),
+            Some(DeclId { file: 1, decl: 1 })
+        );
+        assert_eq!(index.lookup("p", "c", None), None);
+        assert!(index.lookup("p_test", "c", None).is_some());
+        assert_eq!(index.lookup("main", "d", None), None);
+        assert!(index.lookup_method("p", "T", "M", None).is_some());
+        let chunk = index.files[1].parse_decl(1).unwrap();
+        assert!(chunk.text.starts_with("package p\nfunc a() {}"));
+        assert_eq!(chunk.line_of(chunk.text.find("func").unwrap()), 5);
+    }
+}

@@ -1,0 +1,336 @@
+//! Summaries of this package's functions, computed from their bodies with the escape analysis:
+//! what each one does with each parameter and its receiver, and whether it is pure. Calls into
+//! other functions are followed [`MAX_SUMMARY_DEPTH`] deep; recursion and deeper calls make a
+//! summary incomplete, and an incomplete summary is never cached (so the answer does not depend
+//! on which question came first).
+
+use std::sync::Arc;
+
+use tree_sitter::Node;
+
+use super::escape::{EscapeKind, Policy, Region, RegionKind, UnknownCallee, trace};
+use super::facts::FuncFacts;
+use super::scope::{BindingId, BindingKind, Scopes};
+use super::{DeclSite, FileAnalysis, MAX_SUMMARY_DEPTH, Retention};
+use crate::syntax::descendants;
+use crate::syntax::names::root_identifier;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionSummary {
+    /// One entry per parameter, in order.
+    pub params: Vec<Retention>,
+    pub receiver: Retention,
+    /// No effect beyond its results, which depend only on its arguments.
+    pub pure: bool,
+    /// Computed without cutting recursion or depth short.
+    pub complete: bool,
+}
+
+impl FunctionSummary {
+    fn unknown(params: usize) -> FunctionSummary {
+        FunctionSummary {
+            params: vec![Retention::Unknown; params],
+            receiver: Retention::Unknown,
+            pure: false,
+            complete: false,
+        }
+    }
+}
+
+/// Summaries being computed, for recursion and depth limits.
+#[derive(Default, Debug)]
+pub struct SummaryStack {
+    keys: Vec<String>,
+    /// How many times a summary was cut short so far.
+    cuts: usize,
+}
+
+const SUMMARY_POLICY: Policy<'static> = Policy {
+    unknown_callee: UnknownCallee::MayRetain,
+    strings_reference: false,
+    return_escapes: false,
+    background_methods: &[],
+    closures_escape: false,
+};
+
+impl<'a> FileAnalysis<'a> {
+    /// The summary of a function or method of this package.
+    pub fn summary(&self, site: &DeclSite<'a>, facts: &FuncFacts) -> Arc<FunctionSummary> {
+        if let Some(cached) = self.cached_summary(site) {
+            return cached;
+        }
+        let key = match site {
+            DeclSite::Own(node) => format!("own:{}", node.start_byte()),
+            DeclSite::Sibling(index, id) => {
+                let name = index.decl(*id).map_or("", |(file, _)| file.name.as_str());
+                format!("{name}:{}", id.decl)
+            }
+        };
+        let params = facts.param_names.len();
+        let cut = {
+            let mut stack = self.stack.borrow_mut();
+            let cut = self.depth >= MAX_SUMMARY_DEPTH || stack.keys.contains(&key);
+            if cut {
+                stack.cuts += 1;
+            } else {
+                stack.keys.push(key);
+            }
+            cut
+        };
+        if cut {
+            return Arc::new(FunctionSummary::unknown(params));
+        }
+        let cuts_before = self.stack.borrow().cuts;
+        let summary = match site {
+            DeclSite::Own(node) => Some(summarize(self, *node, facts)),
+            DeclSite::Sibling(index, id) => self.in_sibling(index, *id, |analysis, node| {
+                summarize(analysis, node, facts)
+            }),
+        };
+        let complete = {
+            let mut stack = self.stack.borrow_mut();
+            stack.keys.pop();
+            stack.cuts == cuts_before
+        };
+        let mut summary = summary.unwrap_or_else(|| FunctionSummary::unknown(params));
+        summary.complete &= complete;
+        let summary = Arc::new(summary);
+        if summary.complete {
+            self.cache_summary(site, summary.clone());
+        }
+        summary
+    }
+
+    fn cached_summary(&self, site: &DeclSite<'a>) -> Option<Arc<FunctionSummary>> {
+        match site {
+            DeclSite::Own(node) => self.own_summaries.borrow().get(&node.id()).cloned(),
+            DeclSite::Sibling(index, id) => index.decl(*id)?.0.cached_summary(id.decl),
+        }
+    }
+
+    fn cache_summary(&self, site: &DeclSite<'a>, summary: Arc<FunctionSummary>) {
+        match site {
+            DeclSite::Own(node) => {
+                self.own_summaries.borrow_mut().insert(node.id(), summary);
+            }
+            DeclSite::Sibling(index, id) => {
+                if let Some((file, _)) = index.decl(*id) {
+                    file.cache_summary(id.decl, summary);
+                }
+            }
+        }
+    }
+}
+
+fn summarize<'t>(
+    analysis: &FileAnalysis<'t>,
+    function: Node<'t>,
+    facts: &FuncFacts,
+) -> FunctionSummary {
+    let Some(scopes) = analysis.scopes_for(function) else {
+        return FunctionSummary::unknown(facts.param_names.len());
+    };
+    if function.child_by_field_name("body").is_none() {
+        // Declared without a body (assembly, linkname): nothing is known.
+        return FunctionSummary::unknown(facts.param_names.len());
+    }
+    let region = Region {
+        node: function,
+        kind: RegionKind::Function,
+    };
+    let signature_binding = |kind: BindingKind, name: &str| {
+        scopes
+            .bindings()
+            .find(|(_, b)| b.function.id() == function.id() && b.kind == kind && b.name == name)
+            .map(|(id, _)| id)
+    };
+    let params = facts
+        .param_names
+        .iter()
+        .map(
+            |name| match signature_binding(BindingKind::Parameter, name) {
+                Some(id) => retention(analysis, &scopes, region, id),
+                // Unnamed or `_`: the body cannot touch it.
+                None => Retention::None,
+            },
+        )
+        .collect();
+    let receiver = facts
+        .receiver
+        .as_ref()
+        .and_then(|(name, _)| signature_binding(BindingKind::Receiver, name))
+        .map_or(Retention::None, |id| {
+            retention(analysis, &scopes, region, id)
+        });
+    FunctionSummary {
+        params,
+        receiver,
+        pure: is_pure(analysis, &scopes, function),
+        complete: true,
+    }
+}
+
+fn retention<'t>(
+    analysis: &FileAnalysis<'t>,
+    scopes: &Scopes<'t>,
+    region: Region<'t>,
+    parameter: BindingId,
+) -> Retention {
+    let ty = analysis.binding_type(scopes, parameter);
+    if analysis.holds_no_reference(&ty) {
+        return Retention::None;
+    }
+    let traced = trace(
+        analysis,
+        scopes,
+        region,
+        &[parameter],
+        &SUMMARY_POLICY,
+        None,
+    );
+    match traced.escape {
+        Some(escape) => match escape.kind {
+            EscapeKind::StoredParam { receiver: true, .. } => Retention::Receiver,
+            _ => Retention::Escapes(escape.as_site()),
+        },
+        None if traced.returned => Retention::Result,
+        None => Retention::None,
+    }
+}
+
+/// Whether a function only computes its results from its arguments: it writes nothing but its
+/// own variables, calls only pure functions, reads no package-level variable, and starts,
+/// defers, sends and receives nothing.
+fn is_pure<'t>(analysis: &FileAnalysis<'t>, scopes: &Scopes<'t>, function: Node<'t>) -> bool {
+    let Some(body) = function.child_by_field_name("body") else {
+        return false;
+    };
+    descendants(body, |_| false)
+        .into_iter()
+        .all(|node| match node.kind() {
+            "go_statement" | "send_statement" | "defer_statement" | "func_literal" => false,
+            "unary_expression" => node
+                .child_by_field_name("operator")
+                .is_none_or(|op| analysis.text_of(op) != "<-"),
+            "assignment_statement" | "inc_statement" | "dec_statement" => {
+                writes_only_locals(analysis, scopes, node, function)
+            }
+            "call_expression" => analysis.call(node).is_pure(analysis),
+            "identifier" => !reads_package_variable(analysis, scopes, node),
+            _ => true,
+        })
+}
+
+fn writes_only_locals<'t>(
+    analysis: &FileAnalysis<'t>,
+    scopes: &Scopes<'t>,
+    statement: Node<'t>,
+    function: Node<'t>,
+) -> bool {
+    crate::syntax::names::assignment_targets(statement)
+        .into_iter()
+        .all(|target| {
+            if analysis.text_of(target) == "_" {
+                return true;
+            }
+            // Only whole variables of this function: `p.x = …` may write the caller's memory.
+            target.kind() == "identifier"
+                && root_identifier(target)
+                    .and_then(|root| scopes.resolve(root))
+                    .is_some_and(|id| {
+                        let binding = scopes.binding(id);
+                        binding.function.id() == function.id() && !scopes.address_taken(id)
+                    })
+        })
+}
+
+/// An identifier that names a package-level variable (not a constant, function or type).
+fn reads_package_variable<'t>(
+    analysis: &FileAnalysis<'t>,
+    scopes: &Scopes<'t>,
+    ident: Node<'t>,
+) -> bool {
+    if scopes.resolve(ident).is_some() || analysis.package_ref(ident).is_some() {
+        return false;
+    }
+    let name = analysis.text_of(ident);
+    let Some(site) = analysis.lookup_decl(name) else {
+        return false;
+    };
+    analysis.decl_facts(&site).is_some_and(|facts| {
+        facts.vars.contains_key(name) && !facts.consts.iter().any(|constant| constant == name)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::analysis::Site;
+    use crate::analysis::package::{DirIndex, PackageContext};
+    use crate::syntax::GoFile;
+
+    const TRACKER: &str = "package p\n\nimport \"os\"\n\nvar tracked []*os.File\n\n// track keeps x.\nfunc track(x *os.File) {\n\tremember(x)\n}\n\nfunc remember(x *os.File) { tracked = append(tracked, x) }\n\nfunc label(x *os.File) string { return x.Name() }\n\nfunc same(x *os.File) *os.File { return x }\n\nfunc round(n int) int { return n / 10 * 10 }\n\nfunc counter() int { hits++; return hits }\n\nvar hits int\n\nfunc loop(x *os.File) { loop(x) }\n";
+
+    fn summaries(main: &str, names: &[&str]) -> (Vec<FunctionSummary>, bool) {
+        let index = Arc::new(DirIndex::from_sources(vec![
+            ("main.go".into(), Arc::from(main)),
+            ("tracker.go".into(), Arc::from(TRACKER)),
+        ]));
+        let package = PackageContext::in_memory(index, "main.go");
+        let tree = crate::syntax::parse_for_test(main);
+        let analysis = FileAnalysis::new(
+            GoFile {
+                text: main,
+                tree: &tree,
+            },
+            &package,
+        );
+        let found = names
+            .iter()
+            .map(|name| {
+                let site = analysis.lookup_decl(name).expect("declared in the package");
+                let facts = analysis.decl_facts(&site).unwrap().func.clone().unwrap();
+                (*analysis.summary(&site, &facts)).clone()
+            })
+            .collect();
+        (found, package.was_loaded())
+    }
+
+    #[test]
+    fn summaries_follow_calls_across_files() {
+        let (found, loaded) = summaries(
+            "package p\n\nfunc main() {}\n",
+            &["track", "label", "same", "round", "counter", "loop"],
+        );
+        assert!(loaded);
+        let [track, label, same, round, counter, looping] = found.as_slice() else {
+            panic!()
+        };
+        assert_eq!(
+            track.params,
+            [Retention::Escapes(Site {
+                description:
+                    "passes it to `remember`, which stores it in the package variable `tracked`"
+                        .into(),
+                location: Some("tracker.go:9".into()),
+            })]
+        );
+        assert!(track.complete);
+        assert_eq!(label.params, [Retention::None]);
+        assert_eq!(same.params, [Retention::Result]);
+        assert!(round.pure && !counter.pure && !label.pure);
+        // Recursion is cut: the inner call is unknown, so it may keep x; and not complete.
+        assert!(matches!(looping.params[0], Retention::Escapes(_)));
+        assert!(!looping.complete);
+    }
+
+    #[test]
+    fn the_package_is_read_only_when_a_lookup_needs_it() {
+        let main = "package p\n\nfunc own(x int) int { return x }\n";
+        let (found, loaded) = summaries(main, &["own"]);
+        assert!(found[0].pure);
+        assert!(!loaded, "a declaration of the file itself needs no sibling");
+    }
+}
