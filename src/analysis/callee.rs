@@ -29,6 +29,8 @@ pub enum Callee<'a> {
     },
     /// `func(…) { … }(…)`.
     Literal(Node<'a>),
+    /// A function or method of a package the model says keeps nothing (assertions, logging).
+    Reporter,
     /// A function value, an interface method, or a function of a package deferfix does not
     /// model.
     Unknown,
@@ -67,6 +69,7 @@ impl<'a> Call<'a> {
                     .cloned()
                     .unwrap_or(Retention::Unknown)
             }
+            Callee::Reporter => Retention::None,
             Callee::Literal(_) | Callee::Unknown => Retention::Unknown,
         }
     }
@@ -75,7 +78,10 @@ impl<'a> Call<'a> {
     pub fn receiver_retention(&self, analysis: &FileAnalysis<'a>) -> Retention {
         match &self.callee {
             Callee::Model(model) => model.retention_of_receiver(),
-            Callee::Package { site, facts } => analysis.summary(site, facts).receiver.clone(),
+            Callee::Reporter => Retention::None,
+            Callee::Package { site, facts } => {
+                worst_over_variants(analysis, site, facts, |summary| summary.receiver.clone())
+            }
             _ => Retention::Unknown,
         }
     }
@@ -105,10 +111,41 @@ impl<'a> Call<'a> {
             ),
             Callee::Conversion(_) => true,
             Callee::Model(model) => model.pure,
-            Callee::Package { site, facts } => analysis.summary(site, facts).pure,
-            Callee::Literal(_) | Callee::Unknown => false,
+            Callee::Package { site, facts } => analysis
+                .variants(site, facts)
+                .iter()
+                .all(|variant| analysis.summary(variant, facts).pure),
+            Callee::Reporter | Callee::Literal(_) | Callee::Unknown => false,
         }
     }
+}
+
+/// What the worst of a function's platform variants does with a value: a file for another
+/// platform may keep what this one does not, and the fix is compiled for every platform.
+fn worst_over_variants<'a>(
+    analysis: &FileAnalysis<'a>,
+    site: &DeclSite<'a>,
+    facts: &FuncFacts,
+    pick: impl Fn(&super::FunctionSummary) -> Retention,
+) -> Retention {
+    analysis
+        .variants(site, facts)
+        .iter()
+        .map(|variant| pick(&analysis.summary(variant, facts)))
+        .reduce(worse)
+        .unwrap_or(Retention::Unknown)
+}
+
+/// The more dangerous of two retentions (the first of two escapes, for a stable message).
+fn worse(a: Retention, b: Retention) -> Retention {
+    let rank = |retention: &Retention| match retention {
+        Retention::None => 0,
+        Retention::Result => 1,
+        Retention::Receiver => 2,
+        Retention::Unknown => 3,
+        Retention::Escapes(_) => 4,
+    };
+    if rank(&b) > rank(&a) { b } else { a }
 }
 
 impl<'a> FileAnalysis<'a> {
@@ -205,6 +242,9 @@ impl<'a> FileAnalysis<'a> {
             if self.model().type_model(path, field).is_some() {
                 return Callee::Conversion(Type::named(Package::Path(path.to_owned()), field));
             }
+            if self.model().keeps_nothing(path) {
+                return Callee::Reporter;
+            }
             return Callee::Unknown;
         }
         self.method_callee(&self.type_of(operand), field)
@@ -220,10 +260,11 @@ impl<'a> FileAnalysis<'a> {
             return Callee::Unknown;
         };
         match &named.package {
-            Package::Path(path) => self
-                .model()
-                .method(path, &named.name, method)
-                .map_or(Callee::Unknown, Callee::Model),
+            Package::Path(path) => match self.model().method(path, &named.name, method) {
+                Some(model) => Callee::Model(model),
+                None if self.model().keeps_nothing(path) => Callee::Reporter,
+                None => Callee::Unknown,
+            },
             Package::Local => {
                 if let Some(path) = self.package.import_path.as_deref()
                     && let Some(model) = self.model().method(path, &named.name, method)

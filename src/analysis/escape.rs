@@ -292,6 +292,13 @@ pub fn trace<'t>(
     walker.trace
 }
 
+/// How a call's results are used.
+enum ResultUse {
+    Nothing,
+    ErrorsOnly,
+    Value,
+}
+
 enum Step<'t> {
     /// The expression carries the value on: keep walking up from it.
     Continue(Node<'t>),
@@ -757,17 +764,26 @@ impl<'w, 't> Walker<'w, 't> {
             self.escape(EscapeKind::Goroutine, binding, call);
             return Step::Stop;
         }
+        // The release being judged: what it does with the value is the point.
+        if self.release.is_some_and(|release| contains(release, call)) {
+            self.record(UseKind::Release, call);
+            return Step::Stop;
+        }
         let resolved = self.analysis.call(call);
-        let discarded = is_discarded(call, self.analysis.text());
-        // A modelled method says whether it reads; any other method whose result the code uses
-        // is taken as working with the value.
+        // A modelled method says whether it reads. Any other method whose result (an error
+        // aside) the code uses is taken as working with the value; one called only for its
+        // effect, or only checked for an error, acts on it.
         let modelled = matches!(resolved.callee, Callee::Model(_));
-        let kind = if resolved.reads_receiver() || (!modelled && !discarded) {
+        let kind = if resolved.reads_receiver() {
             UseKind::Consumed
-        } else if discarded && !resolved.releases_receiver() {
-            UseKind::SideEffect
-        } else {
+        } else if resolved.releases_receiver() {
             UseKind::Other
+        } else {
+            match self.result_use(call) {
+                ResultUse::Value if !modelled => UseKind::Consumed,
+                ResultUse::Value => UseKind::Other,
+                ResultUse::Nothing | ResultUse::ErrorsOnly => UseKind::SideEffect,
+            }
         };
         self.record(kind, call);
         let method = call
@@ -782,6 +798,52 @@ impl<'w, 't> Walker<'w, 't> {
             Retention::Escapes(site) => self.kept(resolved.name, site, binding, call),
             Retention::Result | Retention::Unknown => self.carry(call),
             Retention::None | Retention::Receiver => Step::Stop,
+        }
+    }
+
+    /// What the code does with a call's results.
+    fn result_use(&self, call: Node<'t>) -> ResultUse {
+        let text = self.analysis.text();
+        if is_discarded(call, text) {
+            return ResultUse::Nothing;
+        }
+        let Some(list) = call
+            .parent()
+            .filter(|parent| parent.kind() == "expression_list")
+        else {
+            return ResultUse::Value;
+        };
+        let Some(statement) = list.parent().filter(|statement| {
+            matches!(
+                statement.kind(),
+                "assignment_statement" | "short_var_declaration"
+            ) && statement
+                .child_by_field_name("right")
+                .is_some_and(|right| right.id() == list.id())
+        }) else {
+            return ResultUse::Value;
+        };
+        let targets = statement
+            .child_by_field_name("left")
+            .map(expression_list)
+            .unwrap_or_default();
+        let used: Vec<Node<'t>> = targets
+            .into_iter()
+            .filter(|target| &text[target.byte_range()] != "_")
+            .collect();
+        let is_error = |target: &Node<'t>| {
+            target.kind() == "identifier"
+                && self
+                    .scopes
+                    .resolve(*target)
+                    .is_some_and(|id| self.analysis.is_error_variable(self.scopes, id))
+        };
+        if used.is_empty() {
+            ResultUse::Nothing
+        } else if used.iter().all(is_error) {
+            ResultUse::ErrorsOnly
+        } else {
+            ResultUse::Value
         }
     }
 
@@ -838,7 +900,7 @@ impl<'w, 't> Walker<'w, 't> {
             Retention::None => Step::Stop,
             Retention::Result => self.carry(call),
             Retention::Receiver => {
-                self.keep_in_receiver(&resolved, binding, call);
+                self.keep_in_receiver(&resolved, binding, call, true);
                 Step::Stop
             }
             Retention::Escapes(site) => self.kept(resolved.name, site, binding, call),
@@ -857,7 +919,7 @@ impl<'w, 't> Walker<'w, 't> {
             UnknownCallee::Finishes => self.carry(at),
             UnknownCallee::MayRetain => {
                 if call.receiver.is_some() {
-                    if self.keep_in_receiver(call, binding, at) {
+                    if self.keep_in_receiver(call, binding, at, false) {
                         return self.carry(at);
                     }
                     return Step::Stop;
@@ -868,10 +930,16 @@ impl<'w, 't> Walker<'w, 't> {
         }
     }
 
-    /// The receiver of a method call keeps the value: follow the receiver when it is a value of
-    /// the region, else the value escapes into something from outside. Returns whether the walk
-    /// goes on.
-    fn keep_in_receiver(&mut self, call: &Call<'t>, binding: BindingId, at: Node<'t>) -> bool {
+    /// The receiver of a method call keeps (`known`) or may keep the value: follow the receiver
+    /// when it is a value of the region, else the value escapes into something from outside.
+    /// Returns whether the walk goes on.
+    fn keep_in_receiver(
+        &mut self,
+        call: &Call<'t>,
+        binding: BindingId,
+        at: Node<'t>,
+        known: bool,
+    ) -> bool {
         let root = call.receiver.and_then(root_identifier);
         let receiver = call.receiver.map_or(String::new(), |receiver| {
             self.analysis.text_of(receiver).to_owned()
@@ -883,9 +951,13 @@ impl<'w, 't> Walker<'w, 't> {
             }
             Some(id) if self.is_signature_binding(id) => {
                 let declared = self.scopes.binding(id);
-                let kind = EscapeKind::StoredParam {
-                    name: declared.name.to_owned(),
-                    receiver: declared.kind == BindingKind::Receiver,
+                let kind = if known {
+                    EscapeKind::StoredParam {
+                        name: declared.name.to_owned(),
+                        receiver: declared.kind == BindingKind::Receiver,
+                    }
+                } else {
+                    EscapeKind::UnknownCallee(call.name.clone())
                 };
                 self.escape(kind, binding, at);
                 false

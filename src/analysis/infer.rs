@@ -212,6 +212,7 @@ impl<'a> FileAnalysis<'a> {
                 &self.imports,
                 &Package::Local,
             )),
+            Callee::Reporter => Type::Unknown,
             Callee::Unknown => {
                 // A function value of a known signature.
                 let function = call.child_by_field_name("function");
@@ -289,18 +290,23 @@ impl<'a> FileAnalysis<'a> {
         Type::Unknown
     }
 
+    /// What this package's source says about its type `name` (for a modelled standard-library
+    /// package analysed from its own source, the source comes first and the model fills in).
     pub fn local_type_facts(&self, name: &str) -> Option<super::facts::TypeFacts> {
-        if let Some(path) = self.package.import_path.as_deref()
-            && let Some(model) = self.model().type_model(path, name)
-        {
-            return Some(super::facts::TypeFacts {
-                underlying: model.underlying.clone().unwrap_or(Type::Unknown),
-                fields: Vec::new(),
-                embedded: Vec::new(),
-            });
+        let from_source = self
+            .lookup_decl(name)
+            .and_then(|site| self.decl_facts(&site))
+            .and_then(|facts| facts.types.get(name).cloned());
+        if from_source.is_some() {
+            return from_source;
         }
-        let site = self.lookup_decl(name)?;
-        self.decl_facts(&site)?.types.get(name).cloned()
+        let path = self.package.import_path.as_deref()?;
+        let model = self.model().type_model(path, name)?;
+        Some(super::facts::TypeFacts {
+            underlying: model.underlying.clone().unwrap_or(Type::Unknown),
+            fields: Vec::new(),
+            embedded: Vec::new(),
+        })
     }
 
     /// The type of field `name` of values of type `ty` (through a pointer), with the resource
@@ -366,7 +372,8 @@ impl<'a> FileAnalysis<'a> {
             Type::Tuple(types) => types
                 .iter()
                 .all(|ty| self.holds_no_reference_within(ty, depth - 1)),
-            // Slices, arrays and maps of plain data are plain data.
+            // Slices, arrays and maps of plain data are plain data. (A pointer is not: it is
+            // the very object it points to.)
             Type::Array(element) | Type::Slice(element) => {
                 self.holds_no_reference_within(element, depth - 1)
             }

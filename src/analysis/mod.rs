@@ -293,6 +293,32 @@ impl<'a> FileAnalysis<'a> {
         Some(DeclSite::Sibling(index.clone(), id))
     }
 
+    /// Every declaration of the function or method a site names: the site itself and the
+    /// other platform variants of it in sibling files (`dial_plan9.go` beside `dial_unix.go`).
+    pub fn variants(&self, site: &DeclSite<'a>, facts: &facts::FuncFacts) -> Vec<DeclSite<'a>> {
+        let mut all = vec![site.clone()];
+        let Some(index) = self.package.index() else {
+            return all;
+        };
+        let ids = match &facts.receiver {
+            Some((_, receiver)) => index.lookup_method_all(
+                &self.package_name,
+                receiver,
+                &facts.name,
+                self.excluded_file(),
+            ),
+            None => index.lookup_all(&self.package_name, &facts.name, self.excluded_file()),
+        };
+        for id in ids {
+            let sibling = DeclSite::Sibling(index.clone(), id);
+            let same = matches!((site, &sibling), (DeclSite::Sibling(_, a), DeclSite::Sibling(_, b)) if a == b);
+            if !same {
+                all.push(sibling);
+            }
+        }
+        all
+    }
+
     /// Whether a package-level declaration of `name` exists (this file or its siblings).
     pub fn declares_at_package_level(&self, name: &str) -> bool {
         self.lookup_decl(name).is_some()

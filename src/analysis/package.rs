@@ -207,7 +207,15 @@ impl DirIndex {
 
     /// The top-level declaration of `name` in package `package`, not in the file `excluded`.
     pub fn lookup(&self, package: &str, name: &str, excluded: Option<&str>) -> Option<DeclId> {
-        self.first_in(self.names.get(name)?, package, excluded)
+        self.lookup_all(package, name, excluded).into_iter().next()
+    }
+
+    /// Every declaration of `name` in package `package` (files for other platforms may each
+    /// declare it), in file order.
+    pub fn lookup_all(&self, package: &str, name: &str, excluded: Option<&str>) -> Vec<DeclId> {
+        self.names
+            .get(name)
+            .map_or_else(Vec::new, |ids| self.all_in(ids, package, excluded))
     }
 
     /// The method `method` of type `receiver` in package `package`, not in the file `excluded`.
@@ -218,17 +226,32 @@ impl DirIndex {
         method: &str,
         excluded: Option<&str>,
     ) -> Option<DeclId> {
-        let candidates = self
-            .methods
-            .get(&(receiver.to_owned(), method.to_owned()))?;
-        self.first_in(candidates, package, excluded)
+        self.lookup_method_all(package, receiver, method, excluded)
+            .into_iter()
+            .next()
     }
 
-    fn first_in(&self, ids: &[DeclId], package: &str, excluded: Option<&str>) -> Option<DeclId> {
-        ids.iter().copied().find(|id| {
-            let file = &self.files[id.file];
-            file.outline.package == package && Some(file.name.as_str()) != excluded
-        })
+    /// Every declaration of a method (one per platform variant), in file order.
+    pub fn lookup_method_all(
+        &self,
+        package: &str,
+        receiver: &str,
+        method: &str,
+        excluded: Option<&str>,
+    ) -> Vec<DeclId> {
+        self.methods
+            .get(&(receiver.to_owned(), method.to_owned()))
+            .map_or_else(Vec::new, |ids| self.all_in(ids, package, excluded))
+    }
+
+    fn all_in(&self, ids: &[DeclId], package: &str, excluded: Option<&str>) -> Vec<DeclId> {
+        ids.iter()
+            .copied()
+            .filter(|id| {
+                let file = &self.files[id.file];
+                file.outline.package == package && Some(file.name.as_str()) != excluded
+            })
+            .collect()
     }
 }
 

@@ -117,6 +117,9 @@ impl TypeModel {
 struct PackageModel {
     funcs: HashMap<String, FuncModel>,
     types: HashMap<String, TypeModel>,
+    /// Every function and method of the package only uses its arguments during the call and
+    /// returns nothing that references them (assertion and logging libraries).
+    keeps_nothing: bool,
 }
 
 /// The parsed model of every modelled package.
@@ -133,6 +136,13 @@ impl Model {
 
     pub fn is_modelled(&self, path: &str) -> bool {
         self.packages.contains_key(path)
+    }
+
+    /// Whether every function and method of the package keeps nothing it is given.
+    pub fn keeps_nothing(&self, path: &str) -> bool {
+        self.packages
+            .get(path)
+            .is_some_and(|package| package.keeps_nothing)
     }
 
     pub fn func(&self, path: &str, name: &str) -> Option<&FuncModel> {
@@ -204,7 +214,7 @@ fn parse(text: &str) -> Model {
     let sections: Vec<&str> = text
         .lines()
         .filter_map(|line| line.strip_prefix("//deferfix:package "))
-        .map(str::trim)
+        .filter_map(|rest| rest.split_whitespace().next())
         .collect();
     let imports = Imports::from_pairs(
         sections
@@ -214,9 +224,12 @@ fn parse(text: &str) -> Model {
     for node in declarations {
         let source = &text[node.byte_range()];
         if node.kind() == "comment" {
-            if let Some(path) = source.strip_prefix("//deferfix:package ") {
-                section = Some(path.trim().to_owned());
-                model.packages.entry(path.trim().to_owned()).or_default();
+            if let Some(header) = source.strip_prefix("//deferfix:package ") {
+                let mut words = header.split_whitespace();
+                let path = words.next().unwrap_or_default().to_owned();
+                let package = model.packages.entry(path.clone()).or_default();
+                package.keeps_nothing = words.any(|word| word == "keeps-nothing");
+                section = Some(path);
                 directives = Directives::default();
             } else {
                 directives.read(source);
