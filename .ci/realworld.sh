@@ -6,7 +6,9 @@
 # Steps: `deferfix --check` counts on the untouched copy; `deferfix -w`; `go build std cmd` and
 # `go vet std` with the copy's own toolchain and a fresh build cache; `go vet` of every changed
 # file that those two did not type-check (cmd tests, other GOOS/GOARCH, `//go:build ignore`
-# programs); a second dry run that must print no diff.
+# programs); `go test -short` of every rewritten package (a package that fails is tested on the
+# original tree too, and only failures the rewrite caused fail the run); a second dry run that
+# must print no diff.
 #
 # Usage: .ci/realworld.sh            (from anywhere, after `cargo build --release`)
 # Env:   GO          go command whose GOROOT is copied (default: go on PATH)
@@ -116,11 +118,14 @@ run_deferfix "deferfix --check" "$TMP/check" --check "$COPY/src"
 cat "$TMP/check.err"
 total=$(grep -c . "$TMP/check.out" || true)
 safe=$(grep -c ' \[fix\]$' "$TMP/check.out" || true)
-unsafe=$(grep -c ' \[unsafe fix\]$' "$TMP/check.out" || true)
+unsafe=$(grep -c ' \[unsafe fix: .*\]$' "$TMP/check.out" || true)
 echo "findings: $total total, $safe safe fixes, $unsafe unsafe fixes," \
     "$((total - safe - unsafe)) without a fix"
 echo "findings per rule:"
 sed -E 's/^[^ ]+ ([a-z-]+): .*/\1/' "$TMP/check.out" | sort | uniq -c
+echo "== deferfix --statistics on the original tree"
+run_deferfix "deferfix --statistics" "$TMP/stats" --statistics "$COPY/src"
+cat "$TMP/stats.out"
 
 echo "== deferfix -w"
 run_deferfix "deferfix -w" "$TMP/write" -w "$COPY/src"
@@ -205,6 +210,34 @@ while IFS= read -r file; do
     fi
 done <"$TMP/unchecked.txt"
 echo "changed files vetted by package or platform: $checked_elsewhere"
+
+# The tests of every package the rewrite changed (the host's files; other platforms' changes were
+# vetted above). A failure counts only when the same test passes on the original tree.
+TEST_TIMEOUT=${TEST_TIMEOUT:-10m}
+mapfile -t tested < <(files_of "" "${packages[@]}" | sort -u | comm -12 - <(sed "s|^|$COPY/src/|" "$TMP/changed.txt" | sort -u) |
+    sed "s|^$COPY/src/||; s|/[^/]*\$||" | sort -u)
+echo "== go test -short of the ${#tested[@]} rewritten packages"
+tests_passed=0 tests_pre=0
+for pkg in "${tested[@]}"; do
+    if (cd "$COPY/src" && "$GOBIN_COPY" test -short -count=1 -timeout "$TEST_TIMEOUT" "./$pkg") >"$TMP/test.log" 2>&1; then
+        echo "ok: go test -short $pkg"
+        tests_passed=$((tests_passed + 1))
+    elif (cd "$GOROOT_ORIG/src" && env -u GOROOT GOCACHE="$TMP/gocache-orig" "$GO" test -short -count=1 -timeout "$TEST_TIMEOUT" "./$pkg") >"$TMP/test-orig.log" 2>&1; then
+        cat "$TMP/test.log"
+        echo "realworld: FAIL: go test -short $pkg fails on the rewritten tree and passes on the original" >&2
+        show_hunks "$TMP/test.log"
+        for changed in $(grep "^$pkg/[^/]*\.go$" "$TMP/changed.txt"); do
+            echo "--- deferfix's change to $changed:"
+            diff -u --label "a/$changed" --label "b/$changed" "$GOROOT_ORIG/src/$changed" "$COPY/src/$changed" || true
+        done
+        failed=1
+    else
+        tail -20 "$TMP/test.log"
+        echo "note: go test -short $pkg fails on the original tree too; not counted"
+        tests_pre=$((tests_pre + 1))
+    fi
+done
+echo "rewritten packages tested: ${#tested[@]} (passed $tests_passed, failing on the original too $tests_pre)"
 unset GOROOT GOFLAGS GOTOOLCHAIN GOENV GOCACHE GOPATH GOMODCACHE
 
 echo "== second dry run (must print no diff)"

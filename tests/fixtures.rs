@@ -1,28 +1,41 @@
 //! Snapshot tests: for every fixture of every rule, the findings and the diffs of the safe and
 //! unsafe fixes, stored in `snapshots/<rule-id>/<fixture>.snap`. The harness also asserts the
 //! engine's invariants on each fixture: fixes converge, a second run changes nothing, and every
-//! finding that offers a fix at a level really changes the file at that level.
+//! finding that offers a fix at a level really changes the file at that level. A fixture that is
+//! a directory is one package: each file is checked with the others as its package, and the
+//! snapshot shows every file.
 
 mod common;
 
-use common::{Fixture, fixed_text, fixtures, run_rule};
+use common::{Fixture, fixtures, run_package};
 use deferfix::fix::Applicability;
 use deferfix::render::{check_lines, unified_diff};
 use std::path::Path;
 
 fn snapshot_body(fixture: &Fixture) -> String {
-    let report = run_rule(fixture.rule, &fixture.text, None);
-    let normalized =
-        deferfix::source::SourceText::decode(fixture.text.as_bytes().to_vec()).unwrap();
-    let file = Path::new(&fixture.name).with_extension("go");
-    let mut body = String::from("---- findings\n");
-    body.push_str(&check_lines(&file, &normalized.text, &report.findings));
-    let safe = fixed_text(fixture.rule, &fixture.text, Applicability::Safe);
-    let all = fixed_text(fixture.rule, &fixture.text, Applicability::Unsafe);
-    body.push_str("---- safe fixes (deferfix -w)\n");
-    body.push_str(&diff_or_none(&file, &fixture.text, &safe));
-    body.push_str("---- with unsafe fixes (deferfix -w --unsafe), relative to the safe fixes\n");
-    body.push_str(&diff_or_none(&file, &safe, &all));
+    let reports = fixture.run(None);
+    let safe = fixture.fixed(Applicability::Safe);
+    let all = fixture.fixed(Applicability::Unsafe);
+    let mut body = String::new();
+    for (index, (name, text)) in fixture.files.iter().enumerate() {
+        if fixture.is_package() {
+            body.push_str(&format!("==== {name}\n"));
+        }
+        let normalized = deferfix::source::SourceText::decode(text.as_bytes().to_vec()).unwrap();
+        let file = Path::new(name);
+        body.push_str("---- findings\n");
+        body.push_str(&check_lines(
+            file,
+            &normalized.text,
+            &reports[index].findings,
+        ));
+        body.push_str("---- safe fixes (deferfix -w)\n");
+        body.push_str(&diff_or_none(file, text, &safe[index].1));
+        body.push_str(
+            "---- with unsafe fixes (deferfix -w --unsafe), relative to the safe fixes\n",
+        );
+        body.push_str(&diff_or_none(file, &safe[index].1, &all[index].1));
+    }
     body
 }
 
@@ -35,28 +48,63 @@ fn diff_or_none(file: &Path, old: &str, new: &str) -> String {
 }
 
 fn assert_invariants(fixture: &Fixture) {
-    let report = run_rule(fixture.rule, &fixture.text, None);
+    let reports = fixture.run(None);
     for level in [Applicability::Safe, Applicability::Unsafe] {
-        let fixed = fixed_text(fixture.rule, &fixture.text, level);
-        // Idempotence: fixing the fixed text again changes nothing.
-        let again = run_rule(fixture.rule, &fixed, Some(level));
+        let fixed = fixture.fixed(level);
+        // Idempotence: fixing the fixed package again changes nothing.
+        let again = run_package(fixture.rule, &fixed, Some(level));
+        for ((name, _), outcome) in fixed.iter().zip(&again) {
+            assert!(
+                outcome.fixed.is_none(),
+                "{}/{}: a second run at {level:?} changed {name}",
+                fixture.rule,
+                fixture.name
+            );
+        }
+        // Declared availability matches reality, file by file.
+        for (index, (name, text)) in fixture.files.iter().enumerate() {
+            let offers_fix = reports[index]
+                .findings
+                .iter()
+                .any(|finding| finding.fix.applicability().is_some_and(|at| at >= level));
+            assert_eq!(
+                offers_fix,
+                &fixed[index].1 != text,
+                "{}/{} ({name}): fix availability at {level:?}",
+                fixture.rule,
+                fixture.name
+            );
+        }
+    }
+    // A package fixture must exercise the package: its files see each other.
+    if fixture.is_package() {
         assert!(
-            again.fixed.is_none(),
-            "{}/{}: a second run at {level:?} changed the file",
-            fixture.rule,
+            fixture.files.len() > 1,
+            "{}: a package of one file",
             fixture.name
         );
-        // Declared availability matches reality.
-        let offers_fix = report
-            .findings
+    }
+}
+
+/// Every reason code a rule lists is shown by one of its fixtures, and every code its fixtures
+/// show is listed: the list `--explain` prints is what the rule does.
+#[test]
+fn fixtures_cover_every_reason_code_of_their_rule() {
+    use std::collections::BTreeSet;
+    let all = fixtures();
+    for rule in deferfix::transforms::RULES {
+        let emitted: BTreeSet<&str> = all
             .iter()
-            .any(|finding| finding.fix.applicability().is_some_and(|at| at >= level));
+            .filter(|fixture| fixture.rule == rule.id)
+            .flat_map(|fixture| fixture.run(None))
+            .flat_map(|outcome| outcome.findings)
+            .filter_map(|finding| finding.fix.reason().map(|reason| reason.code.as_str()))
+            .collect();
+        let listed: BTreeSet<&str> = rule.reasons.iter().map(|code| code.as_str()).collect();
         assert_eq!(
-            offers_fix,
-            fixed != fixture.text,
-            "{}/{}: fix availability at {level:?}",
-            fixture.rule,
-            fixture.name
+            emitted, listed,
+            "{}: reason codes shown by fixtures (left) and listed in Rule::reasons (right)",
+            rule.id
         );
     }
 }

@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Fixture, fixed_text, fixtures};
+use common::{Fixture, fixtures};
 use deferfix::fix::Applicability;
 
 fn run(dir: &Path, program: &str, args: &[&str]) -> (bool, String, String) {
@@ -30,7 +30,7 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> (bool, String, String) {
 /// The Go version a fixture's module declares: `//deferfix:go 1.21` in the fixture, else 1.22.
 fn go_version(fixture: &Fixture) -> String {
     fixture
-        .text
+        .all_text()
         .lines()
         .find_map(|line| line.strip_prefix("//deferfix:go "))
         .unwrap_or("1.22")
@@ -48,7 +48,8 @@ const VET_FAILS_MODULE_SUFFIX: &str = "-vet-fails";
 struct Variant<'a> {
     dir: String,
     fixture: &'a Fixture,
-    text: String,
+    /// (file name, text) of each file of the package.
+    files: Vec<(String, String)>,
     go: String,
 }
 
@@ -64,13 +65,7 @@ fn older_than_per_iteration_loop_vars(version: &str) -> bool {
 
 /// One module per Go version, one package directory per fixture variant.
 fn write_variants(root: &Path, variants: &[Variant]) {
-    for Variant {
-        dir,
-        fixture,
-        text,
-        go,
-    } in variants
-    {
+    for Variant { dir, files, go, .. } in variants {
         let module = root.join(go);
         let package = module.join(dir);
         std::fs::create_dir_all(&package).unwrap();
@@ -82,8 +77,9 @@ fn write_variants(root: &Path, variants: &[Variant]) {
         .unwrap();
         // gofmt always writes LF; CRLF preservation is the CLI tests' business, so the toolchain
         // judges the LF form of CRLF fixtures.
-        let text = text.replace("\r\n", "\n");
-        std::fs::write(package.join(format!("{}.go", fixture.name)), text).unwrap();
+        for (name, text) in files {
+            std::fs::write(package.join(name), text.replace("\r\n", "\n")).unwrap();
+        }
     }
 }
 
@@ -102,38 +98,33 @@ fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
             fixture.name.replace('-', "_")
         );
         let go = go_version(fixture);
-        let variant = |suffix: &str, text: String, go: &str| Variant {
+        let variant = |suffix: &str, files: Vec<(String, String)>, go: &str| Variant {
             dir: format!("{stem}_{suffix}"),
             fixture,
-            text,
+            files,
             go: go.to_owned(),
         };
         // A form still identical to a vet-failing original (no fix at that level) fails vet too.
-        let module_for = |text: &str| {
-            if fixture.text.contains(VET_FAILS_BEFORE) && text == fixture.text {
+        let vet_fails_before = fixture.all_text().contains(VET_FAILS_BEFORE);
+        let module_for = |files: &[(String, String)]| {
+            if vet_fails_before && files == fixture.files.as_slice() {
                 format!("{go}{VET_FAILS_MODULE_SUFFIX}")
             } else {
                 go.clone()
             }
         };
-        for (suffix, text) in [
-            ("original", fixture.text.clone()),
-            (
-                "safe",
-                fixed_text(fixture.rule, &fixture.text, Applicability::Safe),
-            ),
-            (
-                "unsafe",
-                fixed_text(fixture.rule, &fixture.text, Applicability::Unsafe),
-            ),
+        for (suffix, files) in [
+            ("original", fixture.files.clone()),
+            ("safe", fixture.fixed(Applicability::Safe)),
+            ("unsafe", fixture.fixed(Applicability::Unsafe)),
         ] {
-            let module = module_for(&text);
-            variants.push(variant(suffix, text, &module));
+            let module = module_for(&files);
+            variants.push(variant(suffix, files, &module));
         }
         if fixture.rule == "loop-var-capture" && older_than_per_iteration_loop_vars(&go) {
             // The fix must make old code behave as the same code does with Go 1.22 semantics:
             // the original, built as a go 1.22 module, must print the "after fix" output too.
-            variants.push(variant("as122", fixture.text.clone(), "1.22"));
+            variants.push(variant("as122", fixture.files.clone(), "1.22"));
         }
     }
     write_variants(temp.path(), &variants);
@@ -168,7 +159,16 @@ fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
                     ));
                 }
             }
-            let (ok, _, stderr) = run(module, "go", &["build", "-o", "bin/", "./..."]);
+            // `-o bin/` needs a main package; a module of libraries only is just built.
+            let has_main = variants
+                .iter()
+                .any(|variant| variant.fixture.is_runnable() && module.ends_with(&variant.go));
+            let build: &[&str] = if has_main {
+                &["build", "-o", "bin/", "./..."]
+            } else {
+                &["build", "./..."]
+            };
+            let (ok, _, stderr) = run(module, "go", build);
             if !ok {
                 failures.push(format!(
                     "go build failed in {}:\n{stderr}",

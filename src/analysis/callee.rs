@@ -101,6 +101,18 @@ impl<'a> Call<'a> {
         matches!(&self.callee, Callee::Model(model) if model.release)
     }
 
+    /// Whether every value the callee returns is made on the spot (this package's functions
+    /// only; see [`super::FunctionSummary::fresh_results`]).
+    pub fn returns_fresh(&self, analysis: &FileAnalysis<'a>) -> bool {
+        match &self.callee {
+            Callee::Package { site, facts } => analysis
+                .variants(site, facts)
+                .iter()
+                .all(|variant| analysis.summary(variant, facts).fresh_results),
+            _ => false,
+        }
+    }
+
     /// Whether the callee is known to be pure: no effect beyond its results, which depend on
     /// its arguments only.
     pub fn is_pure(&self, analysis: &FileAnalysis<'a>) -> bool {

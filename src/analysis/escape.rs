@@ -455,7 +455,11 @@ impl<'w, 't> Walker<'w, 't> {
             "selector_expression" if is("operand") => {
                 match parent.parent().filter(|call| is_callee(*call, parent)) {
                     Some(call) => self.method_call(call, binding),
-                    None => self.carry(parent),
+                    None => {
+                        // Reading a field is working with the value.
+                        self.record(UseKind::Other, parent);
+                        self.carry(parent)
+                    }
                 }
             }
             "index_expression" if is("operand") => {
@@ -770,6 +774,13 @@ impl<'w, 't> Walker<'w, 't> {
             return Step::Stop;
         }
         let resolved = self.analysis.call(call);
+        // Another deferred release of the value (`defer nc.Close()` after `nc` is reassigned)
+        // is part of what the fix moves, not work done with it.
+        if in_statement(call, "defer_statement") && is_release_call(&resolved, call, self.analysis)
+        {
+            self.record(UseKind::Release, call);
+            return Step::Stop;
+        }
         // A modelled method says whether it reads. Any other method whose result (an error
         // aside) the code uses is taken as working with the value; one called only for its
         // effect, or only checked for an error, acts on it.
@@ -1025,13 +1036,24 @@ fn in_statement(call: Node, kind: &str) -> bool {
     call.parent().is_some_and(|parent| parent.kind() == kind)
 }
 
-/// Whether a call's results are dropped: a statement on its own, or assigned only to `_`.
+/// Whether a call releases its receiver: a modelled release, or a method named like one.
+fn is_release_call(call: &Call, node: Node, analysis: &FileAnalysis) -> bool {
+    if let Callee::Model(model) = &call.callee {
+        return model.release;
+    }
+    node.child_by_field_name("function")
+        .and_then(|function| function.child_by_field_name("field"))
+        .is_some_and(|field| super::resource::RELEASE_METHODS.contains(&analysis.text_of(field)))
+}
+
+/// Whether a call's results are dropped: a statement on its own (deferred or started with `go`
+/// too), or assigned only to `_`.
 pub fn is_discarded(call: Node, text: &str) -> bool {
     let Some(parent) = call.parent() else {
         return false;
     };
     match parent.kind() {
-        "expression_statement" => true,
+        "expression_statement" | "defer_statement" | "go_statement" => true,
         "expression_list" => parent.parent().is_some_and(|statement| {
             statement.kind() == "assignment_statement"
                 && statement.child_by_field_name("left").is_some_and(|left| {

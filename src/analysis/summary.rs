@@ -22,6 +22,9 @@ pub struct FunctionSummary {
     pub receiver: Retention,
     /// No effect beyond its results, which depend only on its arguments.
     pub pure: bool,
+    /// Every value it returns is made on the spot (by a call or a composite literal), not
+    /// something that already existed (a field of its receiver, a package variable).
+    pub fresh_results: bool,
     /// Computed without cutting recursion or depth short.
     pub complete: bool,
 }
@@ -32,6 +35,7 @@ impl FunctionSummary {
             params: vec![Retention::Unknown; params],
             receiver: Retention::Unknown,
             pure: false,
+            fresh_results: false,
             complete: false,
         }
     }
@@ -166,6 +170,7 @@ fn summarize<'t>(
         params,
         receiver,
         pure: is_pure(analysis, &scopes, function),
+        fresh_results: returns_fresh(analysis, &scopes, function),
         complete: true,
     }
 }
@@ -198,6 +203,55 @@ fn retention<'t>(
         None if traced.returned => Retention::Result,
         None => Retention::None,
     }
+}
+
+/// Whether every `return` of the function (not of literals in it) returns values made on the
+/// spot: calls, composite literals (or their address), literals, `nil`, or locals given one of
+/// those. A bare `return` of named results is not known to.
+fn returns_fresh<'t>(analysis: &FileAnalysis<'t>, scopes: &Scopes<'t>, function: Node<'t>) -> bool {
+    let Some(body) = function.child_by_field_name("body") else {
+        return false;
+    };
+    let made_here = |value: Node<'t>| {
+        let value = crate::syntax::strip_parens(value);
+        match value.kind() {
+            "call_expression"
+            | "composite_literal"
+            | "nil"
+            | "true"
+            | "false"
+            | "int_literal"
+            | "interpreted_string_literal"
+            | "raw_string_literal"
+            | "float_literal" => true,
+            "unary_expression" => value
+                .child_by_field_name("operand")
+                .is_some_and(|operand| operand.kind() == "composite_literal"),
+            _ => false,
+        }
+    };
+    descendants(body, crate::syntax::is_function)
+        .into_iter()
+        .filter(|node| node.kind() == "return_statement")
+        .all(|ret| {
+            let Some(values) = ret.named_child(0) else {
+                return false;
+            };
+            crate::syntax::names::expression_list(values)
+                .into_iter()
+                .all(|value| {
+                    made_here(value)
+                        || (value.kind() == "identifier"
+                            && scopes.resolve(value).is_some_and(|id| {
+                                let binding = scopes.binding(id);
+                                binding.kind == BindingKind::Local
+                                    && matches!(binding.source,
+                                        super::scope::Source::Value(source)
+                                        | super::scope::Source::Element(source, _) if made_here(source))
+                            }))
+                        || analysis.holds_no_reference(&analysis.type_of(value))
+                })
+        })
 }
 
 /// Whether a function only computes its results from its arguments: it writes nothing but its

@@ -243,14 +243,14 @@ fn judge<'a>(
     if let Some(escape) = &traced.escape {
         return Some(Reason::new(escape.code(), escape.describe()));
     }
-    match kind {
-        Some(ResourceKind::Handle) => None,
-        visible_or_unknown => finished_with(scopes, released, &traced, visible_or_unknown),
-    }
+    finished_with(scopes, released, &traced, kind)
 }
 
-/// A resource whose release may be visible is safe only when the iteration demonstrably
-/// finishes with it: it reads from it, and calls nothing on it only for its side effect.
+/// Whether the iteration is done with the resource when it ends. One it only acquires (and
+/// perhaps reassigns) and defers is held open on purpose, whatever its kind: rows kept open hold
+/// a pooled connection the next query would otherwise reuse, as Go's own `database/sql` tests
+/// rely on. A handle the iteration uses is done with; a resource whose release may be visible
+/// must also be read from, and nothing may be called on it only for its side effect.
 fn finished_with(
     scopes: &Scopes,
     released: Released,
@@ -259,14 +259,31 @@ fn finished_with(
 ) -> Option<Reason> {
     let name = scopes.binding(released.root).name;
     let what = match kind {
+        Some(ResourceKind::Handle) => "a resource",
         Some(ResourceKind::Visible) => "a resource whose release other code can observe",
-        _ => "a resource of a type deferfix does not know",
+        None => "a resource of a type deferfix does not know",
     };
     let worked_with: Vec<&Use> = traced
         .uses
         .iter()
         .filter(|used| used.kind != UseKind::Release)
         .collect();
+    if worked_with.is_empty() {
+        let reassigned = if reassigned(scopes, released.root) {
+            ", reassigned"
+        } else {
+            ""
+        };
+        return Some(Reason::new(
+            ReasonCode::HeldOpen,
+            format!(
+                "`{name}` is only acquired{reassigned} and deferred: {what} may be held open on purpose until the function returns"
+            ),
+        ));
+    }
+    if kind == Some(ResourceKind::Handle) {
+        return None;
+    }
     if let Some(side_effect) = worked_with
         .iter()
         .find(|used| used.kind == UseKind::SideEffect)
@@ -276,19 +293,6 @@ fn finished_with(
             format!(
                 "`{}` ({}) is called only for its effect on `{name}`, {what}: it may be held open on purpose until the function returns",
                 side_effect.code, side_effect.location
-            ),
-        ));
-    }
-    if worked_with.is_empty() {
-        return Some(Reason::new(
-            ReasonCode::HeldOpen,
-            format!(
-                "`{name}` is only acquired{} and deferred: {what} may be held open on purpose until the function returns",
-                if reassigned(scopes, released.root) {
-                    ", reassigned"
-                } else {
-                    ""
-                }
             ),
         ));
     }
@@ -384,12 +388,14 @@ fn not_acquired<'a>(
 }
 
 /// A call that hands out something that already exists: a method of this package whose result
-/// references its receiver (`s.conn()` returning `s.c`).
+/// references its receiver and is not made on the spot (`s.conn()` returning `s.c`, unlike
+/// `p.dial()` returning `&session{pool: p}`).
 fn is_shared_getter<'a>(analysis: &FileAnalysis<'a>, call: Node<'a>) -> bool {
     let resolved = analysis.call(call);
     matches!(resolved.callee, Callee::Package { .. })
         && resolved.receiver.is_some()
         && resolved.receiver_retention(analysis) == Retention::Result
+        && !resolved.returns_fresh(analysis)
 }
 
 /// The released value's kind: what the acquiring call says (`os.Pipe` ends are visible), else

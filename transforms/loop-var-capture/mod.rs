@@ -305,7 +305,10 @@ fn rebind(file: &GoFile, for_loop: Node, names: &[String]) -> Result<FixState, R
     let open = body.start_byte();
     let close = body.end_byte() - 1;
     let first_newline = open + text[open..close].find('\n').ok_or_else(not_formatted)?;
-    if !starts_line(text, close) {
+    // The copies go on the line after the `{`: only a line comment may share that line (a block
+    // comment may go on past it, and the copies would land inside it).
+    let brace_line = text[open + 1..first_newline].trim();
+    if !starts_line(text, close) || !(brace_line.is_empty() || brace_line.starts_with("//")) {
         return Err(not_formatted());
     }
     // `v := v` next to a later `v := ...` of the body itself would not compile, or would turn
