@@ -400,13 +400,7 @@ impl<'w, 't> Walker<'w, 't> {
     }
 
     fn follow_closure(&mut self, literal: Node<'t>, binding: BindingId) {
-        let call = literal.parent().filter(|parent| {
-            parent.kind() == "call_expression"
-                && parent
-                    .child_by_field_name("function")
-                    .is_some_and(|function| function.id() == literal.id())
-        });
-        match call {
+        match crate::syntax::call_of(literal) {
             // Run on the spot or deferred within the region: it does not outlive it, unless a
             // goroutine runs it.
             Some(call) if in_statement(call, "go_statement") => {
@@ -453,7 +447,7 @@ impl<'w, 't> Walker<'w, 't> {
             | "literal_value"
             | "composite_literal" => self.carry(parent),
             "selector_expression" if is("operand") => {
-                match parent.parent().filter(|call| is_callee(*call, parent)) {
+                match crate::syntax::call_of(parent) {
                     Some(call) => self.method_call(call, binding),
                     None => {
                         // Reading a field is working with the value.
@@ -749,7 +743,7 @@ impl<'w, 't> Walker<'w, 't> {
             && literal.kind() == "func_literal"
             && contains(self.region.node, literal)
         {
-            return match literal.parent().filter(|call| is_callee(*call, literal)) {
+            return match crate::syntax::call_of(literal) {
                 Some(call) => self.carry(call),
                 None => Step::Stop,
             };
@@ -1021,14 +1015,6 @@ fn holds_strings(ty: &super::types::Type) -> bool {
         Type::Tuple(types) => types.iter().any(holds_strings),
         _ => false,
     }
-}
-
-/// Whether `function` is the callee of `call` (`call` being a call expression).
-fn is_callee(call: Node, function: Node) -> bool {
-    call.kind() == "call_expression"
-        && call
-            .child_by_field_name("function")
-            .is_some_and(|callee| callee.id() == function.id())
 }
 
 /// Whether a call is the whole of a statement of the given kind (`go f()`, `defer f()`).

@@ -87,6 +87,18 @@ pub fn selector_call(call: Node) -> Option<(Node, Node)> {
     ))
 }
 
+/// The call of `function` when `function` is what the call calls (`f` in `f(x)`, the literal in
+/// `func() { … }()`); a literal called this way runs where it is written (unless a `go`
+/// statement starts the call).
+pub fn call_of(function: Node) -> Option<Node> {
+    function.parent().filter(|call| {
+        call.kind() == "call_expression"
+            && call
+                .child_by_field_name("function")
+                .is_some_and(|callee| callee.id() == function.id())
+    })
+}
+
 /// The expression inside any number of parentheses.
 pub fn strip_parens(mut node: Node) -> Node {
     while node.kind() == "parenthesized_expression" {

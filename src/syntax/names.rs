@@ -7,34 +7,6 @@ use tree_sitter::Node;
 
 use super::{descendants, is_function, selector_call};
 
-/// The names under which a file's imports are visible (alias, or the last path element; for
-/// `gopkg.in/yaml.v3`-style paths also the name without the version suffix).
-pub fn import_names(root: Node, text: &str) -> HashSet<String> {
-    let mut names = HashSet::new();
-    for spec in descendants(root, |node| is_function(node)) {
-        if spec.kind() != "import_spec" {
-            continue;
-        }
-        if let Some(alias) = spec.child_by_field_name("name") {
-            names.insert(text[alias.byte_range()].to_owned());
-            continue;
-        }
-        let Some(path) = spec.child_by_field_name("path") else {
-            continue;
-        };
-        let path = text[path.byte_range()].trim_matches(['"', '`']);
-        let last = path.rsplit('/').next().unwrap_or(path);
-        names.insert(last.to_owned());
-        if let Some((stem, _version)) = last.split_once('.') {
-            names.insert(stem.to_owned());
-        }
-        if let Some(stem) = last.strip_prefix("go-") {
-            names.insert(stem.to_owned());
-        }
-    }
-    names
-}
-
 /// The name under which the file sees the package with import path `path` (`"context"`), if it
 /// imports it under a usable name (not `_` or `.`).
 pub fn package_name(root: Node, text: &str, path: &str) -> Option<String> {
@@ -425,15 +397,6 @@ pub fn fresh_name(base: &str, taken: &mut HashSet<String>) -> String {
 mod tests {
     use super::*;
     use crate::syntax::parse_for_test;
-
-    #[test]
-    fn imports_are_named_by_alias_or_last_element() {
-        let text = "package p\n\nimport (\n\t\"os\"\n\tfoo \"example.com/bar\"\n\t\"gopkg.in/yaml.v3\"\n)\n";
-        let tree = parse_for_test(text);
-        let names = import_names(tree.root_node(), text);
-        assert!(names.contains("os") && names.contains("foo") && names.contains("yaml"));
-        assert!(!names.contains("bar"));
-    }
 
     #[test]
     fn package_names_follow_aliases() {

@@ -7,10 +7,10 @@
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
+use crate::analysis::scope::BindingKind;
 use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
-use crate::syntax::checks::mentions;
 use crate::syntax::indent::{indentation_at, line_number, raw_string_ranges, reindent_with_edits};
-use crate::syntax::names::{contains, find_declaration, is_package_call, written_variables};
+use crate::syntax::names::{contains, is_package_call};
 use crate::syntax::statements::clear_of_trailing_comments;
 use crate::syntax::{ancestors, descendants, enclosing_function, is_function, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
@@ -131,7 +131,6 @@ fn evaluated_later_may_differ<'a>(
 ) -> Option<Reason> {
     let text = analysis.text();
     let function = enclosing_function(defer)?;
-    let body = function.child_by_field_name("body")?;
     let evaluated = descendants(call, is_function);
     // Calls other than the measurement's own (`time.Now`, `.Sub`, `.Seconds()` on a duration).
     let impure_call = evaluated.iter().copied().find(|node| {
@@ -178,59 +177,23 @@ fn evaluated_later_may_differ<'a>(
             ),
         ));
     }
-    // In a loop, what comes before the defer in the text also runs after it.
+    // In a loop, what comes before the defer in the text also runs after it; with a `goto`,
+    // anything may.
     let loop_start = ancestors(defer)
         .take_while(|node| node.id() != function.id())
         .filter(|node| node.kind() == "for_statement")
         .last()
         .map_or(defer.end_byte(), |outer| outer.start_byte());
-    let all: Vec<Node> = descendants(body, |_| false);
-    let jumps_back = all.iter().any(|node| node.kind() == "goto_statement");
-    let later: Vec<Node> = all
-        .iter()
-        .copied()
-        .filter(|node| jumps_back || node.start_byte() >= loop_start)
-        .filter(|node| !contains(defer, *node))
-        .collect();
-    let is_package = |ident: &Node<'a>| analysis.package_ref(*ident).is_some();
+    let jumps_back = descendants(function, |_| false)
+        .into_iter()
+        .any(|node| node.kind() == "goto_statement");
+    let runs_later =
+        |node: Node| (jumps_back || node.start_byte() >= loop_start) && !contains(defer, node);
     evaluated
         .iter()
+        .copied()
         .filter(|node| node.kind() == "identifier")
-        .filter(|ident| {
-            let name = &text[ident.byte_range()];
-            // A function declared at package level (`record` in `record(…)`, `round` in
-            // `round(d)`) or a builtin does not change; a local function variable is checked
-            // like any other.
-            let is_callee = ident.parent().is_some_and(|parent| {
-                parent.kind() == "call_expression"
-                    && parent
-                        .child_by_field_name("function")
-                        .is_some_and(|function| function.id() == ident.id())
-            }) && find_declaration(name, **ident, body, text).is_none()
-                && !is_parameter(function, name, text);
-            !PREDECLARED.contains(&name) && name != time && !is_callee && !is_package(ident)
-        })
-        .find(|ident| {
-            let name = &text[ident.byte_range()];
-            let declared = find_declaration(name, **ident, body, text).is_some()
-                || is_parameter(function, name, text);
-            if !declared || is_named_result(function, name, text) {
-                return !is_package_constant(analysis, name);
-            }
-            // Written after the defer, handed to a call or a method after it (a pointer method
-            // or `delete(m, k)` may change it), its address taken, or written by a closure.
-            let changed_later = later
-                .iter()
-                .any(|node| writes(*node, name, text) || hands_on(*node, name, text));
-            let changed_elsewhere = all.iter().any(|node| {
-                (node.kind() == "unary_expression" && writes(*node, name, text))
-                    || (node.kind() == "func_literal"
-                        && descendants(*node, |_| false)
-                            .into_iter()
-                            .any(|inner| writes(inner, name, text)))
-            });
-            changed_later || changed_elsewhere
-        })
+        .find(|ident| may_change(analysis, *ident, time, &runs_later))
         .map(|ident| {
             Reason::new(
                 ReasonCode::ChangesBeforeReturn,
@@ -243,44 +206,62 @@ fn evaluated_later_may_differ<'a>(
         })
 }
 
-fn is_parameter(function: Node, name: &str, text: &str) -> bool {
-    ["parameters", "receiver"].iter().any(|field| {
-        function
-            .child_by_field_name(field)
-            .is_some_and(|list| mentions(list, name, text))
+/// Whether the value an identifier of the deferred call reads may differ at return: a named
+/// result (`return x` writes it), a package variable (anything may write it), or a variable that
+/// is written, handed to a call or a method, or written by a closure after the defer, or whose
+/// address is taken. Package functions, constants, builtins and packages do not change.
+fn may_change<'a>(
+    analysis: &FileAnalysis<'a>,
+    ident: Node<'a>,
+    time: &str,
+    runs_later: &dyn Fn(Node) -> bool,
+) -> bool {
+    let name = analysis.text_of(ident);
+    if PREDECLARED.contains(&name) || name == time || analysis.package_ref(ident).is_some() {
+        return false;
+    }
+    let Some((scopes, id)) = analysis.resolve(ident) else {
+        // Package level: a function (`record`, `round`), a builtin or a constant stays as it is.
+        return match analysis
+            .lookup_decl(name)
+            .and_then(|site| analysis.decl_facts(&site))
+        {
+            Some(facts) => facts.vars.contains_key(name) && !facts.consts.iter().any(|c| c == name),
+            None => {
+                crate::analysis::types::predeclared(name).is_none()
+                    && !crate::analysis::callee::BUILTIN_FUNCTIONS.contains(&name)
+            }
+        };
+    };
+    let binding = scopes.binding(id);
+    if binding.kind == BindingKind::Result || scopes.address_taken(id) {
+        return true;
+    }
+    let in_literal = |node: Node| {
+        ancestors(node)
+            .take_while(|ancestor| ancestor.id() != binding.function.id())
+            .any(|ancestor| ancestor.kind() == "func_literal")
+    };
+    let written = scopes
+        .writes(id)
+        .iter()
+        .any(|write| runs_later(write.statement) || in_literal(write.statement));
+    // A pointer method or `delete(m, k)` may change what it is handed.
+    let handed_on = scopes
+        .reads(id)
+        .iter()
+        .any(|read| runs_later(*read) && is_handed_on(*read));
+    written || handed_on
+}
+
+/// Whether a read hands the value to code that may change it: as an argument, or as the
+/// receiver of a method call.
+fn is_handed_on(read: Node) -> bool {
+    read.parent().is_some_and(|parent| {
+        parent.kind() == "argument_list"
+            || (parent.kind() == "selector_expression"
+                && parent
+                    .parent()
+                    .is_some_and(|grand| grand.kind() == "call_expression"))
     })
-}
-
-fn is_named_result(function: Node, name: &str, text: &str) -> bool {
-    function
-        .child_by_field_name("result")
-        .filter(|result| result.kind() == "parameter_list")
-        .is_some_and(|result| mentions(result, name, text))
-}
-
-/// A `const` declared at package level (this file or another of the package).
-fn is_package_constant(analysis: &FileAnalysis, name: &str) -> bool {
-    analysis
-        .lookup_decl(name)
-        .and_then(|site| analysis.decl_facts(&site))
-        .is_some_and(|facts| facts.consts.iter().any(|constant| constant == name))
-}
-
-/// Whether `node` writes the variable `name` (see [`written_variables`]).
-fn writes(node: Node, name: &str, text: &str) -> bool {
-    written_variables(node, text).contains(&name)
-}
-
-/// Whether `node` hands the value `name` to code that may change its fields: a method call on it
-/// or passing it as an argument.
-fn hands_on(node: Node, name: &str, text: &str) -> bool {
-    node.kind() == "identifier"
-        && &text[node.byte_range()] == name
-        && ancestors(node).next().is_some_and(|parent| {
-            parent.kind() == "argument_list"
-                || (parent.kind() == "selector_expression"
-                    && parent
-                        .parent()
-                        .is_some_and(|grand| grand.kind() == "call_expression"))
-        })
 }

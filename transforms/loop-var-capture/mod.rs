@@ -218,14 +218,9 @@ fn enclosing_loops(anchor: Node, launch: Launch) -> Vec<Node> {
     for ancestor in ancestors(anchor) {
         if is_function(ancestor) {
             let invoked_here = ancestor.kind() == "func_literal"
-                && ancestor.parent().is_some_and(|call| {
-                    call.kind() == "call_expression"
-                        && call
-                            .child_by_field_name("function")
-                            .is_some_and(|f| f.id() == ancestor.id())
-                        && call
-                            .parent()
-                            .is_none_or(|statement| statement.kind() != "go_statement")
+                && crate::syntax::call_of(ancestor).is_some_and(|call| {
+                    call.parent()
+                        .is_none_or(|statement| statement.kind() != "go_statement")
                 });
             if launch == Launch::Deferred || !invoked_here {
                 break;
