@@ -775,17 +775,16 @@ impl<'w, 't> Walker<'w, 't> {
             self.record(UseKind::Release, call);
             return Step::Stop;
         }
-        // A modelled method says whether it reads. Any other method whose result (an error
-        // aside) the code uses is taken as working with the value; one called only for its
-        // effect, or only checked for an error, acts on it.
-        let modelled = matches!(resolved.callee, Callee::Model(_));
+        // Only a modelled read (`rows.Next()`, `r.ReadString('\n')`) shows that the code reads
+        // from the value: a method deferfix does not know may be a getter (`GetClientID()`)
+        // however its result is used. One called only for its effect, or only checked for an
+        // error, acts on the value.
         let kind = if resolved.reads_receiver() {
             UseKind::Consumed
         } else if resolved.releases_receiver() {
             UseKind::Other
         } else {
             match self.result_use(call) {
-                ResultUse::Value if !modelled => UseKind::Consumed,
                 ResultUse::Value => UseKind::Other,
                 ResultUse::Nothing | ResultUse::ErrorsOnly => UseKind::SideEffect,
             }
