@@ -446,16 +446,7 @@ impl<'w, 't> Walker<'w, 't> {
             | "keyed_element"
             | "literal_value"
             | "composite_literal" => self.carry(parent),
-            "selector_expression" if is("operand") => {
-                match crate::syntax::call_of(parent) {
-                    Some(call) => self.method_call(call, binding),
-                    None => {
-                        // Reading a field is working with the value.
-                        self.record(UseKind::Other, parent);
-                        self.carry(parent)
-                    }
-                }
-            }
+            "selector_expression" if is("operand") => self.selected(parent, binding),
             "index_expression" if is("operand") => {
                 if is_store_target(parent) {
                     Step::Stop
@@ -473,25 +464,7 @@ impl<'w, 't> Walker<'w, 't> {
                 Step::Stop
             }
             "slice_expression" if is("operand") => self.carry(parent),
-            "unary_expression" => {
-                let operator = parent
-                    .child_by_field_name("operator")
-                    .map_or("", |op| self.analysis.text_of(op));
-                match operator {
-                    "&" | "*" | "<-" => self.carry(parent),
-                    _ => Step::Stop,
-                }
-            }
-            "binary_expression" => {
-                let operator = parent
-                    .child_by_field_name("operator")
-                    .map_or("", |op| self.analysis.text_of(op));
-                if operator == "+" && self.policy.strings_reference {
-                    self.carry(parent)
-                } else {
-                    Step::Stop
-                }
-            }
+            "unary_expression" | "binary_expression" => self.operated(parent),
             "call_expression" if is("function") => {
                 // Calling a function value that carries it: a goroutine outlives the region.
                 if in_statement(parent, "go_statement") {
@@ -508,6 +481,47 @@ impl<'w, 't> Walker<'w, 't> {
                 self.argument(call, index, expr, binding)
             }
             "expression_list" => self.listed(expr, parent, binding),
+            _ => self.statement_step(expr, parent, binding),
+        }
+    }
+
+    /// `x.f` or `x.M(…)` with the value as `x`.
+    fn selected(&mut self, selector: Node<'t>, binding: BindingId) -> Step<'t> {
+        match crate::syntax::call_of(selector) {
+            Some(call) => self.method_call(call, binding),
+            None => {
+                // Reading a field is working with the value.
+                self.record(UseKind::Other, selector);
+                self.carry(selector)
+            }
+        }
+    }
+
+    /// An operator applied to the value: `&x`, `*x` and `<-x` carry it; `+` may join strings
+    /// that name it; the others compute a number or a boolean.
+    fn operated(&mut self, expression: Node<'t>) -> Step<'t> {
+        let operator = expression
+            .child_by_field_name("operator")
+            .map_or("", |op| self.analysis.text_of(op));
+        let carries = match expression.kind() {
+            "unary_expression" => matches!(operator, "&" | "*" | "<-"),
+            _ => operator == "+" && self.policy.strings_reference,
+        };
+        if carries {
+            self.carry(expression)
+        } else {
+            Step::Stop
+        }
+    }
+
+    /// What a statement (or another non-expression parent) does with the value.
+    fn statement_step(&mut self, expr: Node<'t>, parent: Node<'t>, binding: BindingId) -> Step<'t> {
+        let is = |field: &str| {
+            parent
+                .child_by_field_name(field)
+                .is_some_and(|child| child.id() == expr.id())
+        };
+        match parent.kind() {
             "assignment_statement" | "short_var_declaration" | "var_spec" => {
                 // A lone expression (no expression_list) on the right.
                 if is("right") || is("value") {
@@ -531,13 +545,7 @@ impl<'w, 't> Walker<'w, 't> {
                 self.ranged(parent, binding);
                 Step::Stop
             }
-            "type_switch_statement" if is("value") => {
-                for id in self.declared_by(parent) {
-                    self.track(id, Some(binding));
-                }
-                Step::Stop
-            }
-            "receive_statement" if is("right") => {
+            "type_switch_statement" | "receive_statement" if is("value") || is("right") => {
                 for id in self.declared_by(parent) {
                     self.track(id, Some(binding));
                 }
