@@ -428,3 +428,44 @@ fn quiet_drops_the_summary_and_piped_runs_draw_no_progress() {
     assert_eq!(stdout(&quiet), stdout(&normal));
     assert_eq!(quiet.status.code(), normal.status.code());
 }
+
+#[test]
+fn statistics_count_findings_by_fix_state_and_reason() {
+    let dir = tree(&[("a.go", LEAKY.as_bytes()), ("lock.go", LOCK_ALL.as_bytes())]);
+    let output = deferfix(dir.path(), &["--statistics"]);
+    assert_eq!(output.status.code(), Some(1), "findings exist");
+    assert_eq!(
+        stdout(&output),
+        "defer-in-loop      2 findings      1 safe      1 unsafe      0 no fix      0 report only\n\
+         \x20     1  unsafe  not-a-release\n"
+    );
+    // Nothing is written, and no diff is printed.
+    assert_eq!(read(dir.path(), "a.go"), LEAKY.as_bytes());
+    let machine = deferfix(dir.path(), &["--statistics", "--format", "json"]);
+    assert_eq!(
+        machine.status.code(),
+        Some(2),
+        "a table is not a machine format"
+    );
+}
+
+#[test]
+fn explain_lists_the_reason_codes_of_the_rule() {
+    let dir = tree(&[]);
+    let output = deferfix(dir.path(), &["--explain", "defer-in-loop"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let codes = text
+        .split("## Reason codes\n")
+        .nth(1)
+        .expect("a reason-code list after the README");
+    for code in deferfix::transforms::find("defer-in-loop").unwrap().reasons {
+        assert!(
+            codes.contains(&format!("- `{}`: ", code.as_str())),
+            "{} missing from:\n{codes}",
+            code.as_str()
+        );
+    }
+    let report_only = stdout(&deferfix(dir.path(), &["--explain", "exit-after-defer"]));
+    assert!(!report_only.contains("## Reason codes"));
+}

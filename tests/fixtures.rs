@@ -109,6 +109,42 @@ fn fixtures_cover_every_reason_code_of_their_rule() {
     }
 }
 
+/// A fixture's name says what it shows, and the harness holds it to that: a `safe_` fixture has
+/// a finding with a safe fix, an `unsafe_` one a finding with an unsafe fix, a `no_fix_` one a
+/// finding without a fix (any of them may show contrasting cases beside it), and a `no_finding_`
+/// one no finding at all.
+#[test]
+fn fixture_names_match_what_the_rule_does() {
+    use deferfix::fix::FixState;
+    for fixture in fixtures() {
+        let findings: Vec<_> = fixture
+            .run(None)
+            .into_iter()
+            .flat_map(|outcome| outcome.findings)
+            .collect();
+        let any = |state: fn(&FixState) -> bool| findings.iter().any(|f| state(&f.fix));
+        let name = format!("{}/{}", fixture.rule, fixture.name);
+        if fixture.name.starts_with("safe_") {
+            assert!(
+                any(|fix| matches!(fix, FixState::Safe(_))),
+                "{name}: no safe fix"
+            );
+        } else if fixture.name.starts_with("unsafe_") {
+            assert!(
+                any(|fix| matches!(fix, FixState::Unsafe(..))),
+                "{name}: no unsafe fix"
+            );
+        } else if fixture.name.starts_with("no_fix_") {
+            assert!(
+                any(|fix| matches!(fix, FixState::NoFix(_))),
+                "{name}: no finding without a fix"
+            );
+        } else if fixture.name.starts_with("no_finding_") {
+            assert!(findings.is_empty(), "{name}: expected no finding");
+        }
+    }
+}
+
 #[test]
 fn fixture_snapshots() {
     for fixture in fixtures() {
