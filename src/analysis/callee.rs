@@ -8,7 +8,7 @@ use tree_sitter::Node;
 use super::facts::FuncFacts;
 use super::stdlib::FuncModel;
 use super::types::{Package, Type};
-use super::{DeclSite, FileAnalysis, Retention};
+use super::{DeclSite, FileAnalysis, Question, Retention};
 
 pub const BUILTIN_FUNCTIONS: &[&str] = &[
     "append", "cap", "clear", "close", "complex", "copy", "delete", "imag", "len", "make", "max",
@@ -57,17 +57,12 @@ impl<'a> Call<'a> {
             Callee::Conversion(_) => Retention::Result,
             Callee::Model(model) => model.retention_of_argument(index),
             Callee::Package { site, facts } => {
-                let summary = analysis.summary(site, facts);
                 let at = if facts.signature.variadic {
                     index.min(facts.param_names.len().saturating_sub(1))
                 } else {
                     index
                 };
-                summary
-                    .params
-                    .get(at)
-                    .cloned()
-                    .unwrap_or(Retention::Unknown)
+                worst_over_variants(analysis, site, facts, Question::Param(at))
             }
             Callee::Reporter => Retention::None,
             Callee::Literal(_) | Callee::Unknown => Retention::Unknown,
@@ -80,7 +75,7 @@ impl<'a> Call<'a> {
             Callee::Model(model) => model.retention_of_receiver(),
             Callee::Reporter => Retention::None,
             Callee::Package { site, facts } => {
-                worst_over_variants(analysis, site, facts, |summary| summary.receiver.clone())
+                worst_over_variants(analysis, site, facts, Question::Receiver)
             }
             _ => Retention::Unknown,
         }
@@ -102,13 +97,12 @@ impl<'a> Call<'a> {
     }
 
     /// Whether every value the callee returns is made on the spot (this package's functions
-    /// only; see [`super::FunctionSummary::fresh_results`]).
+    /// only; see [`Question::FreshResults`]).
     pub fn returns_fresh(&self, analysis: &FileAnalysis<'a>) -> bool {
         match &self.callee {
-            Callee::Package { site, facts } => analysis
-                .variants(site, facts)
-                .iter()
-                .all(|variant| analysis.summary(variant, facts).fresh_results),
+            Callee::Package { site, facts } => {
+                holds_for_all_variants(analysis, site, facts, Question::FreshResults)
+            }
             _ => false,
         }
     }
@@ -123,10 +117,9 @@ impl<'a> Call<'a> {
             ),
             Callee::Conversion(_) => true,
             Callee::Model(model) => model.pure,
-            Callee::Package { site, facts } => analysis
-                .variants(site, facts)
-                .iter()
-                .all(|variant| analysis.summary(variant, facts).pure),
+            Callee::Package { site, facts } => {
+                holds_for_all_variants(analysis, site, facts, Question::Pure)
+            }
             Callee::Reporter | Callee::Literal(_) | Callee::Unknown => false,
         }
     }
@@ -138,14 +131,27 @@ fn worst_over_variants<'a>(
     analysis: &FileAnalysis<'a>,
     site: &DeclSite<'a>,
     facts: &FuncFacts,
-    pick: impl Fn(&super::FunctionSummary) -> Retention,
+    question: Question,
 ) -> Retention {
     analysis
         .variants(site, facts)
         .iter()
-        .map(|variant| pick(&analysis.summary(variant, facts)))
+        .map(|variant| analysis.ask(variant, facts, question).retention())
         .reduce(worse)
         .unwrap_or(Retention::Unknown)
+}
+
+/// Whether something holds for every platform variant of a function.
+fn holds_for_all_variants<'a>(
+    analysis: &FileAnalysis<'a>,
+    site: &DeclSite<'a>,
+    facts: &FuncFacts,
+    question: Question,
+) -> bool {
+    analysis
+        .variants(site, facts)
+        .iter()
+        .all(|variant| analysis.ask(variant, facts, question).holds())
 }
 
 /// The more dangerous of two retentions (the first of two escapes, for a stable message).
@@ -161,8 +167,17 @@ fn worse(a: Retention, b: Retention) -> Retention {
 }
 
 impl<'a> FileAnalysis<'a> {
-    /// Resolves what `call` (a `call_expression`) calls.
-    pub fn call(&self, call: Node<'a>) -> Call<'a> {
+    /// Resolves what `call` (a `call_expression`) calls (once per call node).
+    pub fn call(&self, call: Node<'a>) -> Rc<Call<'a>> {
+        if let Some(resolved) = self.calls.borrow().get(&call.id()) {
+            return resolved.clone();
+        }
+        let resolved = Rc::new(self.resolve_call(call));
+        self.calls.borrow_mut().insert(call.id(), resolved.clone());
+        resolved
+    }
+
+    fn resolve_call(&self, call: Node<'a>) -> Call<'a> {
         let function = call.child_by_field_name("function");
         let name = function.map_or(String::new(), |f| crate::transforms::shown(self.text_of(f)));
         let receiver = function

@@ -807,7 +807,7 @@ impl<'w, 't> Walker<'w, 't> {
             return Step::Stop;
         }
         match resolved.receiver_retention(self.analysis) {
-            Retention::Escapes(site) => self.kept(resolved.name, site, binding, call),
+            Retention::Escapes(site) => self.kept(resolved.name.clone(), site, binding, call),
             Retention::Result | Retention::Unknown => self.carry(call),
             Retention::None | Retention::Receiver => Step::Stop,
         }
@@ -915,7 +915,7 @@ impl<'w, 't> Walker<'w, 't> {
                 self.keep_in_receiver(&resolved, binding, call, true);
                 Step::Stop
             }
-            Retention::Escapes(site) => self.kept(resolved.name, site, binding, call),
+            Retention::Escapes(site) => self.kept(resolved.name.clone(), site, binding, call),
             Retention::Unknown => self.unknown_callee(&resolved, binding, call),
         }
     }

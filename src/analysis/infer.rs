@@ -8,7 +8,7 @@ use tree_sitter::Node;
 use super::callee::Callee;
 use super::scope::{BindingId, Scopes, Source};
 use super::types::{Package, Type, from_type_node, results_of, signature_of};
-use super::{FileAnalysis, ResourceKind};
+use super::{DeclSite, FileAnalysis, ResourceKind};
 
 /// How many named types deep underlying types and fields are followed.
 const MAX_TYPE_DEPTH: usize = 6;
@@ -88,11 +88,59 @@ impl<'a> FileAnalysis<'a> {
             return Type::Unknown;
         };
         if let Some(ty) = facts.vars.get(name) {
-            return ty.clone();
+            if *ty != Type::Unknown {
+                return ty.clone();
+            }
+            // `var logger = log.New(…)`: the type of its value.
+            return match &site {
+                DeclSite::Own(declaration) => self.package_var_type(*declaration, name),
+                DeclSite::Sibling(index, id) => self
+                    .in_sibling(index, *id, |analysis, declaration| {
+                        analysis.package_var_type(declaration, name)
+                    })
+                    .unwrap_or(Type::Unknown),
+            };
         }
         match &facts.func {
             Some(func) if func.name == name => Type::Func(Box::new(func.signature.clone())),
             _ => Type::Unknown,
+        }
+    }
+
+    /// The type of package-level variable `name` declared by `declaration`, from its value.
+    fn package_var_type(&self, declaration: Node<'a>, name: &str) -> Type {
+        let spec = crate::syntax::descendants(declaration, |_| false)
+            .into_iter()
+            .find(|spec| {
+                spec.kind() == "var_spec" && {
+                    let mut names = spec.walk();
+                    spec.children_by_field_name("name", &mut names)
+                        .any(|ident| self.text_of(ident) == name)
+                }
+            });
+        let Some(spec) = spec else {
+            return Type::Unknown;
+        };
+        let Some(declaration) = crate::syntax::names::Declaration::of(spec, self.text()) else {
+            return Type::Unknown;
+        };
+        let Some(ident) = declaration
+            .names
+            .iter()
+            .find(|ident| self.text_of(**ident) == name)
+        else {
+            return Type::Unknown;
+        };
+        let index = declaration
+            .names
+            .iter()
+            .position(|other| other.id() == ident.id())
+            .unwrap_or(0);
+        match declaration.values.as_slice() {
+            [single] if declaration.names.len() > 1 => self.type_of(*single).element(index),
+            values => values
+                .get(index)
+                .map_or(Type::Unknown, |value| self.type_of(*value)),
         }
     }
 
@@ -192,7 +240,7 @@ impl<'a> FileAnalysis<'a> {
             .unwrap_or_default();
         let first = arguments.first().copied();
         let resolved = self.call(call);
-        match resolved.callee {
+        match resolved.callee.clone() {
             Callee::Builtin(name) => match name {
                 "len" | "cap" | "copy" | "complex" | "real" | "imag" => Type::Number,
                 "append" | "min" | "max" => first.map_or(Type::Unknown, |arg| self.type_of(arg)),

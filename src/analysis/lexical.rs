@@ -145,6 +145,44 @@ fn skip_quoted(bytes: &[u8], at: usize) -> usize {
 
 const KEYWORDS: &[&str] = &["package", "import", "func", "type", "var", "const"];
 
+/// What a file's first lines say: its package clause and whether it is a `//go:build ignore`
+/// program.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Header {
+    pub package: String,
+    pub ignored: bool,
+}
+
+/// Reads the package clause without scanning the rest of the file: the first line starting with
+/// `package ` outside a block comment.
+pub fn header(text: &str) -> Header {
+    let mut in_comment = false;
+    let mut package = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if in_comment {
+            in_comment = !trimmed.contains("*/");
+            continue;
+        }
+        if trimmed.starts_with("/*") && !trimmed.contains("*/") {
+            in_comment = true;
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("package ") {
+            package = rest
+                .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            break;
+        }
+    }
+    Header {
+        package,
+        ignored: is_build_ignored(text),
+    }
+}
+
 /// Scans a file's top level.
 pub fn outline(text: &str) -> FileOutline {
     let tokens = tokens(text);

@@ -35,7 +35,7 @@ use scope::{BindingId, Scopes};
 use stdlib::Model;
 use types::Type;
 
-pub use summary::FunctionSummary;
+pub use summary::{Answer, Question};
 
 /// How releasing a resource early shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -103,10 +103,13 @@ pub struct FileAnalysis<'a> {
     stack: Rc<RefCell<summary::SummaryStack>>,
     scopes: RefCell<HashMap<usize, Rc<Scopes<'a>>>>,
     types: RefCell<HashMap<usize, Type>>,
+    calls: RefCell<HashMap<usize, Rc<callee::Call<'a>>>>,
     own_decls: OnceCell<HashMap<String, Node<'a>>>,
     own_methods: OnceCell<HashMap<(String, String), Node<'a>>>,
-    own_facts: RefCell<HashMap<usize, Rc<DeclFacts>>>,
-    own_summaries: RefCell<HashMap<usize, Arc<FunctionSummary>>>,
+    own_facts: RefCell<HashMap<usize, Arc<DeclFacts>>>,
+    /// Resource kinds of this package's types, by name (their release methods are read once).
+    local_kinds: RefCell<HashMap<String, Option<ResourceKind>>>,
+    own_answers: RefCell<HashMap<(usize, Question), Answer>>,
 }
 
 impl<'a> FileAnalysis<'a> {
@@ -145,10 +148,12 @@ impl<'a> FileAnalysis<'a> {
             stack,
             scopes: RefCell::default(),
             types: RefCell::default(),
+            calls: RefCell::default(),
             own_decls: OnceCell::new(),
             own_methods: OnceCell::new(),
             own_facts: RefCell::default(),
-            own_summaries: RefCell::default(),
+            local_kinds: RefCell::default(),
+            own_answers: RefCell::default(),
         }
     }
 
@@ -334,27 +339,42 @@ impl<'a> FileAnalysis<'a> {
     }
 
     /// The facts of a package declaration.
-    pub fn decl_facts(&self, site: &DeclSite<'a>) -> Option<Rc<DeclFacts>> {
+    pub fn decl_facts(&self, site: &DeclSite<'a>) -> Option<Arc<DeclFacts>> {
         match site {
             DeclSite::Own(node) => {
                 if let Some(facts) = self.own_facts.borrow().get(&node.id()) {
                     return Some(facts.clone());
                 }
-                let facts = Rc::new(facts::decl_facts(*node, self.file.text, &self.imports));
+                let facts = Arc::new(facts::decl_facts(*node, self.file.text, &self.imports));
                 self.own_facts.borrow_mut().insert(node.id(), facts.clone());
                 Some(facts)
             }
             DeclSite::Sibling(index, id) => {
                 let (file, _) = index.decl(*id)?;
+                if let Some(facts) = file.cached_facts(id.decl) {
+                    return Some(facts);
+                }
                 let chunk = file.parse_decl(id.decl)?;
                 let node = chunk.tree.root_node().named_child(1)?;
-                Some(Rc::new(facts::decl_facts(
-                    node,
-                    &chunk.text,
-                    file.imports(),
-                )))
+                let facts = Arc::new(facts::decl_facts(node, &chunk.text, file.imports()));
+                file.cache_facts(id.decl, facts.clone());
+                Some(facts)
             }
         }
+    }
+
+    /// The kind of this package's type `name`, computed once per analysis.
+    fn cached_local_kind(
+        &self,
+        name: &str,
+        compute: impl FnOnce() -> Option<ResourceKind>,
+    ) -> Option<ResourceKind> {
+        if let Some(kind) = self.local_kinds.borrow().get(name) {
+            return *kind;
+        }
+        let kind = compute();
+        self.local_kinds.borrow_mut().insert(name.to_owned(), kind);
+        kind
     }
 
     /// Runs `inside` on the analysis of a sibling's declaration (its own text and tree), when

@@ -1,6 +1,7 @@
 //! The package index: the other files of a file's package, read once per directory per run and
-//! only when a decision needs a declaration that is not in the file itself. Files are outlined
-//! lexically ([`super::lexical`]); a declaration is parsed only when it is looked up.
+//! only when a decision needs a declaration that is not in the file itself. A file is outlined
+//! lexically ([`super::lexical`]) only when the name looked up occurs in it as a word, and a
+//! declaration is parsed only when it is looked up.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -9,38 +10,53 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use tree_sitter::Tree;
 
-use super::FunctionSummary;
+use super::facts::DeclFacts;
 use super::imports::Imports;
 use super::lexical::{DeclKind, FileOutline, LexDecl, outline};
+use super::{Answer, Question};
 
-/// One Go file of a directory, outlined.
+/// One Go file of a directory.
 pub struct SourceFile {
     /// The file name, for messages (`tracker.go`).
     pub name: String,
     pub text: Arc<str>,
-    pub outline: FileOutline,
+    /// The package clause's name.
+    pub package: String,
+    /// `//go:build ignore`: a program beside the package, not part of it.
+    pub ignored: bool,
+    outline: OnceLock<FileOutline>,
     imports: OnceLock<Imports>,
-    /// Retention summaries of its functions, by declaration index (complete results only).
-    summaries: Mutex<HashMap<usize, Arc<FunctionSummary>>>,
+    /// Complete answers about its functions, by declaration index and question.
+    answers: Mutex<HashMap<(usize, Question), Answer>>,
+    /// What its declarations say (signatures, types), by declaration index.
+    facts: Mutex<HashMap<usize, Arc<DeclFacts>>>,
 }
 
 impl SourceFile {
     pub fn new(name: String, text: Arc<str>) -> SourceFile {
-        let outline = outline(&text);
+        let header = super::lexical::header(&text);
         SourceFile {
             name,
             text,
-            outline,
+            package: header.package,
+            ignored: header.ignored,
+            outline: OnceLock::new(),
             imports: OnceLock::new(),
-            summaries: Mutex::new(HashMap::new()),
+            answers: Mutex::new(HashMap::new()),
+            facts: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The file's top-level declarations, scanned on first use.
+    pub fn outline(&self) -> &FileOutline {
+        self.outline.get_or_init(|| outline(&self.text))
     }
 
     /// The file's imports, parsed from its import declarations on first use.
     pub fn imports(&self) -> &Imports {
         self.imports.get_or_init(|| {
-            let mut source = format!("package {}\n", self.outline.package);
-            for decl in &self.outline.decls {
+            let mut source = format!("package {}\n", self.package);
+            for decl in &self.outline().decls {
                 if decl.kind == DeclKind::Import {
                     source.push_str(&self.text[decl.range.clone()]);
                     source.push('\n');
@@ -54,20 +70,33 @@ impl SourceFile {
 
     /// Parses one declaration on its own (with a package clause in front).
     pub fn parse_decl(&self, decl: usize) -> Option<Chunk> {
-        let range = self.outline.decls.get(decl)?.range.clone();
-        Some(Chunk::parse(&self.outline.package, &self.text, range))
+        let range = self.outline().decls.get(decl)?.range.clone();
+        Some(Chunk::parse(&self.package, &self.text, range))
     }
 
-    pub fn cached_summary(&self, decl: usize) -> Option<Arc<FunctionSummary>> {
-        self.summaries
+    pub fn cached_facts(&self, decl: usize) -> Option<Arc<DeclFacts>> {
+        self.facts
             .lock()
             .ok()
-            .and_then(|summaries| summaries.get(&decl).cloned())
+            .and_then(|facts| facts.get(&decl).cloned())
     }
 
-    pub fn cache_summary(&self, decl: usize, summary: Arc<FunctionSummary>) {
-        if let Ok(mut summaries) = self.summaries.lock() {
-            summaries.entry(decl).or_insert(summary);
+    pub fn cache_facts(&self, decl: usize, facts: Arc<DeclFacts>) {
+        if let Ok(mut cached) = self.facts.lock() {
+            cached.entry(decl).or_insert(facts);
+        }
+    }
+
+    pub fn cached_answer(&self, decl: usize, question: Question) -> Option<Answer> {
+        self.answers
+            .lock()
+            .ok()
+            .and_then(|answers| answers.get(&(decl, question)).cloned())
+    }
+
+    pub fn cache_answer(&self, decl: usize, question: Question, answer: Answer) {
+        if let Ok(mut answers) = self.answers.lock() {
+            answers.entry((decl, question)).or_insert(answer);
         }
     }
 }
@@ -125,54 +154,43 @@ pub struct DeclId {
     pub decl: usize,
 }
 
-/// The Go files of one directory, outlined, with their top-level names indexed.
+/// The Go files of one directory.
 pub struct DirIndex {
     pub files: Vec<Arc<SourceFile>>,
-    names: HashMap<String, Vec<DeclId>>,
-    methods: HashMap<(String, String), Vec<DeclId>>,
+    /// The files each word occurs in (a word is looked up in every file once).
+    files_with_word: Mutex<HashMap<String, Arc<[usize]>>>,
 }
 
 impl DirIndex {
     /// Indexes files given as (name, text).
     pub fn from_sources(sources: Vec<(String, Arc<str>)>) -> DirIndex {
-        let files: Vec<Arc<SourceFile>> = sources
-            .into_iter()
-            .map(|(name, text)| Arc::new(SourceFile::new(name, text)))
-            .collect();
-        let mut names: HashMap<String, Vec<DeclId>> = HashMap::new();
-        let mut methods: HashMap<(String, String), Vec<DeclId>> = HashMap::new();
-        for (file_index, file) in files.iter().enumerate() {
-            if file.outline.ignored {
-                continue;
-            }
-            for (decl_index, decl) in file.outline.decls.iter().enumerate() {
-                let id = DeclId {
-                    file: file_index,
-                    decl: decl_index,
-                };
-                match &decl.kind {
-                    DeclKind::Method { receiver } => {
-                        for name in &decl.names {
-                            methods
-                                .entry((receiver.clone(), name.clone()))
-                                .or_default()
-                                .push(id);
-                        }
-                    }
-                    DeclKind::Import => {}
-                    _ => {
-                        for name in &decl.names {
-                            names.entry(name.clone()).or_default().push(id);
-                        }
-                    }
-                }
-            }
-        }
         DirIndex {
-            files,
-            names,
-            methods,
+            files: sources
+                .into_iter()
+                .map(|(name, text)| Arc::new(SourceFile::new(name, text)))
+                .collect(),
+            files_with_word: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The indexes of the files in which `word` occurs as a word.
+    fn files_with(&self, word: &str) -> Arc<[usize]> {
+        if let Ok(cache) = self.files_with_word.lock()
+            && let Some(files) = cache.get(word)
+        {
+            return files.clone();
+        }
+        let files: Arc<[usize]> = self
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, file)| crate::query::contains_word(file.text.as_bytes(), word))
+            .map(|(index, _)| index)
+            .collect();
+        if let Ok(mut cache) = self.files_with_word.lock() {
+            cache.insert(word.to_owned(), files.clone());
+        }
+        files
     }
 
     /// Reads every `.go` file of `dir` (not recursively).
@@ -191,31 +209,42 @@ impl DirIndex {
             let Ok(text) = String::from_utf8(bytes) else {
                 continue;
             };
+            let text = if text.contains('\r') {
+                text.replace("\r\n", "\n")
+            } else {
+                text
+            };
             let name = path
                 .file_name()
                 .map(|name| name.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            sources.push((name, Arc::from(text.replace("\r\n", "\n"))));
+            sources.push((name, Arc::from(text)));
         }
         Some(DirIndex::from_sources(sources))
     }
 
     pub fn decl(&self, id: DeclId) -> Option<(&Arc<SourceFile>, &LexDecl)> {
         let file = self.files.get(id.file)?;
-        Some((file, file.outline.decls.get(id.decl)?))
+        Some((file, file.outline().decls.get(id.decl)?))
     }
 
     /// The top-level declaration of `name` in package `package`, not in the file `excluded`.
     pub fn lookup(&self, package: &str, name: &str, excluded: Option<&str>) -> Option<DeclId> {
-        self.lookup_all(package, name, excluded).into_iter().next()
+        self.find(package, name, excluded, |decl| {
+            !matches!(decl.kind, DeclKind::Method { .. } | DeclKind::Import)
+                && decl.names.iter().any(|declared| declared == name)
+        })
+        .next()
     }
 
     /// Every declaration of `name` in package `package` (files for other platforms may each
     /// declare it), in file order.
     pub fn lookup_all(&self, package: &str, name: &str, excluded: Option<&str>) -> Vec<DeclId> {
-        self.names
-            .get(name)
-            .map_or_else(Vec::new, |ids| self.all_in(ids, package, excluded))
+        self.find(package, name, excluded, |decl| {
+            !matches!(decl.kind, DeclKind::Method { .. } | DeclKind::Import)
+                && decl.names.iter().any(|declared| declared == name)
+        })
+        .collect()
     }
 
     /// The method `method` of type `receiver` in package `package`, not in the file `excluded`.
@@ -239,19 +268,41 @@ impl DirIndex {
         method: &str,
         excluded: Option<&str>,
     ) -> Vec<DeclId> {
-        self.methods
-            .get(&(receiver.to_owned(), method.to_owned()))
-            .map_or_else(Vec::new, |ids| self.all_in(ids, package, excluded))
+        self.find(package, method, excluded, |decl| {
+            matches!(&decl.kind, DeclKind::Method { receiver: declared } if declared == receiver)
+                && decl.names.iter().any(|declared| declared == method)
+        })
+        .collect()
     }
 
-    fn all_in(&self, ids: &[DeclId], package: &str, excluded: Option<&str>) -> Vec<DeclId> {
-        ids.iter()
-            .copied()
-            .filter(|id| {
-                let file = &self.files[id.file];
-                file.outline.package == package && Some(file.name.as_str()) != excluded
+    /// The declarations `matches` accepts in the files of `package` (but `excluded`) in which
+    /// `word` occurs; only those files are outlined.
+    fn find<'s>(
+        &'s self,
+        package: &'s str,
+        word: &'s str,
+        excluded: Option<&'s str>,
+        matches: impl Fn(&LexDecl) -> bool + 's,
+    ) -> impl Iterator<Item = DeclId> + 's {
+        let candidates = self.files_with(word);
+        (0..candidates.len())
+            .map(move |at| (candidates[at], &self.files[candidates[at]]))
+            .filter(move |(_, file)| {
+                !file.ignored && file.package == package && Some(file.name.as_str()) != excluded
             })
-            .collect()
+            .flat_map(move |(file_index, file)| {
+                let matches = &matches;
+                file.outline()
+                    .decls
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, decl)| matches(decl))
+                    .map(move |(decl, _)| DeclId {
+                        file: file_index,
+                        decl,
+                    })
+                    .collect::<Vec<_>>()
+            })
     }
 }
 

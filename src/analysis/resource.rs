@@ -48,6 +48,10 @@ impl<'a> FileAnalysis<'a> {
     /// A type of this package is a handle when one of its release methods only releases
     /// handles in its own fields (and clears fields): closing it early shows nowhere else.
     fn local_handle_kind(&self, type_name: &str) -> Option<ResourceKind> {
+        self.cached_local_kind(type_name, || self.read_local_kind(type_name))
+    }
+
+    fn read_local_kind(&self, type_name: &str) -> Option<ResourceKind> {
         RELEASE_METHODS.iter().find_map(|method| {
             let site = self.lookup_method(type_name, method)?;
             let releases_only_fields = match &site {

@@ -1,10 +1,9 @@
-//! Summaries of this package's functions, computed from their bodies with the escape analysis:
-//! what each one does with each parameter and its receiver, and whether it is pure. Calls into
-//! other functions are followed [`MAX_SUMMARY_DEPTH`] deep; recursion and deeper calls make a
-//! summary incomplete, and an incomplete summary is never cached (so the answer does not depend
-//! on which question came first).
-
-use std::sync::Arc;
+//! What this package's functions do, read from their bodies with the escape analysis: what each
+//! one does with a parameter or its receiver, whether it is pure, whether it returns values made
+//! on the spot. Each question is answered when first asked. Calls into other functions are
+//! followed [`MAX_SUMMARY_DEPTH`] deep; recursion and deeper calls make an answer incomplete,
+//! and an incomplete answer is never cached (so no answer depends on which question came
+//! first).
 
 use tree_sitter::Node;
 
@@ -15,37 +14,52 @@ use super::{DeclSite, FileAnalysis, MAX_SUMMARY_DEPTH, Retention};
 use crate::syntax::descendants;
 use crate::syntax::names::root_identifier;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FunctionSummary {
-    /// One entry per parameter, in order.
-    pub params: Vec<Retention>,
-    pub receiver: Retention,
-    /// No effect beyond its results, which depend only on its arguments.
-    pub pure: bool,
-    /// Every value it returns is made on the spot (by a call or a composite literal), not
-    /// something that already existed (a field of its receiver, a package variable).
-    pub fresh_results: bool,
-    /// Computed without cutting recursion or depth short.
-    pub complete: bool,
+/// One thing to know about a function of the package.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Question {
+    /// What it does with parameter `n`.
+    Param(usize),
+    /// What it does with its receiver.
+    Receiver,
+    /// Whether it has no effect beyond its results, which depend only on its arguments.
+    Pure,
+    /// Whether every value it returns is made on the spot (by a call or a composite literal),
+    /// not something that already existed (a field of its receiver, a package variable).
+    FreshResults,
 }
 
-impl FunctionSummary {
-    fn unknown(params: usize) -> FunctionSummary {
-        FunctionSummary {
-            params: vec![Retention::Unknown; params],
-            receiver: Retention::Unknown,
-            pure: false,
-            fresh_results: false,
-            complete: false,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Retention(Retention),
+    Holds(bool),
+}
+
+impl Answer {
+    /// The answer when nothing can be known (recursion or depth cut it short, no body).
+    fn unknown(question: Question) -> Answer {
+        match question {
+            Question::Param(_) | Question::Receiver => Answer::Retention(Retention::Unknown),
+            Question::Pure | Question::FreshResults => Answer::Holds(false),
         }
+    }
+
+    pub fn retention(self) -> Retention {
+        match self {
+            Answer::Retention(retention) => retention,
+            Answer::Holds(_) => Retention::Unknown,
+        }
+    }
+
+    pub fn holds(self) -> bool {
+        matches!(self, Answer::Holds(true))
     }
 }
 
-/// Summaries being computed, for recursion and depth limits.
+/// Answers being computed, for recursion and depth limits.
 #[derive(Default, Debug)]
 pub struct SummaryStack {
-    keys: Vec<String>,
-    /// How many times a summary was cut short so far.
+    keys: Vec<(String, Question)>,
+    /// How many times an answer was cut short so far.
     cuts: usize,
 }
 
@@ -58,9 +72,10 @@ const SUMMARY_POLICY: Policy<'static> = Policy {
 };
 
 impl<'a> FileAnalysis<'a> {
-    /// The summary of a function or method of this package.
-    pub fn summary(&self, site: &DeclSite<'a>, facts: &FuncFacts) -> Arc<FunctionSummary> {
-        if let Some(cached) = self.cached_summary(site) {
+    /// Answers a question about a function or method of this package, from its body. Only
+    /// answers computed without cutting recursion or depth short are cached.
+    pub fn ask(&self, site: &DeclSite<'a>, facts: &FuncFacts, question: Question) -> Answer {
+        if let Some(cached) = self.cached_answer(site, question) {
             return cached;
         }
         let key = match site {
@@ -70,25 +85,25 @@ impl<'a> FileAnalysis<'a> {
                 format!("{name}:{}", id.decl)
             }
         };
-        let params = facts.param_names.len();
         let cut = {
             let mut stack = self.stack.borrow_mut();
-            let cut = self.depth >= MAX_SUMMARY_DEPTH || stack.keys.contains(&key);
+            let entry = (key, question);
+            let cut = self.depth >= MAX_SUMMARY_DEPTH || stack.keys.contains(&entry);
             if cut {
                 stack.cuts += 1;
             } else {
-                stack.keys.push(key);
+                stack.keys.push(entry);
             }
             cut
         };
         if cut {
-            return Arc::new(FunctionSummary::unknown(params));
+            return Answer::unknown(question);
         }
         let cuts_before = self.stack.borrow().cuts;
-        let summary = match site {
-            DeclSite::Own(node) => Some(summarize(self, *node, facts)),
+        let answer = match site {
+            DeclSite::Own(node) => Some(answer(self, *node, facts, question)),
             DeclSite::Sibling(index, id) => self.in_sibling(index, *id, |analysis, node| {
-                summarize(analysis, node, facts)
+                answer(analysis, node, facts, question)
             }),
         };
         let complete = {
@@ -96,47 +111,52 @@ impl<'a> FileAnalysis<'a> {
             stack.keys.pop();
             stack.cuts == cuts_before
         };
-        let mut summary = summary.unwrap_or_else(|| FunctionSummary::unknown(params));
-        summary.complete &= complete;
-        let summary = Arc::new(summary);
-        if summary.complete {
-            self.cache_summary(site, summary.clone());
+        let answer = answer.unwrap_or_else(|| Answer::unknown(question));
+        if complete {
+            self.cache_answer(site, question, answer.clone());
         }
-        summary
+        answer
     }
 
-    fn cached_summary(&self, site: &DeclSite<'a>) -> Option<Arc<FunctionSummary>> {
+    fn cached_answer(&self, site: &DeclSite<'a>, question: Question) -> Option<Answer> {
         match site {
-            DeclSite::Own(node) => self.own_summaries.borrow().get(&node.id()).cloned(),
-            DeclSite::Sibling(index, id) => index.decl(*id)?.0.cached_summary(id.decl),
+            DeclSite::Own(node) => self
+                .own_answers
+                .borrow()
+                .get(&(node.id(), question))
+                .cloned(),
+            DeclSite::Sibling(index, id) => index.decl(*id)?.0.cached_answer(id.decl, question),
         }
     }
 
-    fn cache_summary(&self, site: &DeclSite<'a>, summary: Arc<FunctionSummary>) {
+    fn cache_answer(&self, site: &DeclSite<'a>, question: Question, answer: Answer) {
         match site {
             DeclSite::Own(node) => {
-                self.own_summaries.borrow_mut().insert(node.id(), summary);
+                self.own_answers
+                    .borrow_mut()
+                    .insert((node.id(), question), answer);
             }
             DeclSite::Sibling(index, id) => {
                 if let Some((file, _)) = index.decl(*id) {
-                    file.cache_summary(id.decl, summary);
+                    file.cache_answer(id.decl, question, answer);
                 }
             }
         }
     }
 }
 
-fn summarize<'t>(
+fn answer<'t>(
     analysis: &FileAnalysis<'t>,
     function: Node<'t>,
     facts: &FuncFacts,
-) -> FunctionSummary {
+    question: Question,
+) -> Answer {
     let Some(scopes) = analysis.scopes_for(function) else {
-        return FunctionSummary::unknown(facts.param_names.len());
+        return Answer::unknown(question);
     };
     if function.child_by_field_name("body").is_none() {
         // Declared without a body (assembly, linkname): nothing is known.
-        return FunctionSummary::unknown(facts.param_names.len());
+        return Answer::unknown(question);
     }
     let region = Region {
         node: function,
@@ -148,30 +168,24 @@ fn summarize<'t>(
             .find(|(_, b)| b.function.id() == function.id() && b.kind == kind && b.name == name)
             .map(|(id, _)| id)
     };
-    let params = facts
-        .param_names
-        .iter()
-        .map(
-            |name| match signature_binding(BindingKind::Parameter, name) {
-                Some(id) => retention(analysis, &scopes, region, id),
-                // Unnamed or `_`: the body cannot touch it.
-                None => Retention::None,
-            },
-        )
-        .collect();
-    let receiver = facts
-        .receiver
-        .as_ref()
-        .and_then(|(name, _)| signature_binding(BindingKind::Receiver, name))
-        .map_or(Retention::None, |id| {
-            retention(analysis, &scopes, region, id)
-        });
-    FunctionSummary {
-        params,
-        receiver,
-        pure: is_pure(analysis, &scopes, function),
-        fresh_results: returns_fresh(analysis, &scopes, function),
-        complete: true,
+    let retention_of = |kind: BindingKind, name: Option<&str>| {
+        // Unnamed or `_`: the body cannot touch it.
+        name.and_then(|name| signature_binding(kind, name))
+            .map_or(Retention::None, |id| {
+                retention(analysis, &scopes, region, id)
+            })
+    };
+    match question {
+        Question::Param(index) => Answer::Retention(retention_of(
+            BindingKind::Parameter,
+            facts.param_names.get(index).map(String::as_str),
+        )),
+        Question::Receiver => Answer::Retention(retention_of(
+            BindingKind::Receiver,
+            facts.receiver.as_ref().map(|(name, _)| name.as_str()),
+        )),
+        Question::Pure => Answer::Holds(is_pure(analysis, &scopes, function)),
+        Question::FreshResults => Answer::Holds(returns_fresh(analysis, &scopes, function)),
     }
 }
 
@@ -329,7 +343,9 @@ mod tests {
 
     const TRACKER: &str = "package p\n\nimport \"os\"\n\nvar tracked []*os.File\n\n// track keeps x.\nfunc track(x *os.File) {\n\tremember(x)\n}\n\nfunc remember(x *os.File) { tracked = append(tracked, x) }\n\nfunc label(x *os.File) string { return x.Name() }\n\nfunc same(x *os.File) *os.File { return x }\n\nfunc round(n int) int { return n / 10 * 10 }\n\nfunc counter() int { hits++; return hits }\n\nvar hits int\n\nfunc loop(x *os.File) { loop(x) }\n";
 
-    fn summaries(main: &str, names: &[&str]) -> (Vec<FunctionSummary>, bool) {
+    /// For each function: what it does with its first parameter, whether it is pure, and
+    /// whether the answer to the first was complete (cached).
+    fn summaries(main: &str, names: &[&str]) -> (Vec<(Retention, bool, bool)>, bool) {
         let index = Arc::new(DirIndex::from_sources(vec![
             ("main.go".into(), Arc::from(main)),
             ("tracker.go".into(), Arc::from(TRACKER)),
@@ -348,7 +364,10 @@ mod tests {
             .map(|name| {
                 let site = analysis.lookup_decl(name).expect("declared in the package");
                 let facts = analysis.decl_facts(&site).unwrap().func.clone().unwrap();
-                (*analysis.summary(&site, &facts)).clone()
+                let param = analysis.ask(&site, &facts, Question::Param(0)).retention();
+                let pure = analysis.ask(&site, &facts, Question::Pure).holds();
+                let cached = analysis.cached_answer(&site, Question::Param(0)).is_some();
+                (param, pure, cached)
             })
             .collect();
         (found, package.was_loaded())
@@ -365,29 +384,29 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            track.params,
-            [Retention::Escapes(Site {
+            track.0,
+            Retention::Escapes(Site {
                 description:
                     "passes it to `remember`, which stores it in the package variable `tracked`"
                         .into(),
                 location: Some("tracker.go:9".into()),
-            })]
+            })
         );
-        assert!(track.complete);
-        assert_eq!(label.params, [Retention::None]);
-        assert_eq!(same.params, [Retention::Result]);
-        assert!(round.pure && !counter.pure && !label.pure);
+        assert!(track.2, "a complete answer is cached");
+        assert_eq!(label.0, Retention::None);
+        assert_eq!(same.0, Retention::Result);
+        assert!(round.1 && !counter.1 && !label.1);
         // Recursion is cut: the inner call is unknown, so what it does with x is unknown (the
-        // caller's policy decides), and the summary is not complete.
-        assert_eq!(looping.params, [Retention::Unknown]);
-        assert!(!looping.complete);
+        // caller's policy decides), and the answer is not cached.
+        assert_eq!(looping.0, Retention::Unknown);
+        assert!(!looping.2);
     }
 
     #[test]
     fn the_package_is_read_only_when_a_lookup_needs_it() {
         let main = "package p\n\nfunc own(x int) int { return x }\n";
         let (found, loaded) = summaries(main, &["own"]);
-        assert!(found[0].pure);
+        assert!(found[0].1);
         assert!(!loaded, "a declaration of the file itself needs no sibling");
     }
 }

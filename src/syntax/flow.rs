@@ -190,6 +190,14 @@ pub const LOG_FATAL: &[&str] = &["Fatal", "Fatalf", "Fatalln"];
 const TEST_STOPS: &[&str] = &["Fatal", "Fatalf", "FailNow", "Skip", "Skipf", "SkipNow"];
 
 impl Exits {
+    /// The exits of a file whose imports are already read.
+    pub fn with_imports(imports: &crate::analysis::imports::Imports) -> Exits {
+        Exits {
+            os: imports.name_of("os").map(str::to_owned),
+            log: imports.name_of("log").map(str::to_owned),
+        }
+    }
+
     pub fn of(root: Node, text: &str) -> Exits {
         Exits {
             os: package_name(root, text, "os"),

@@ -6,6 +6,7 @@
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
+use crate::analysis::infer::looks_like_error_name;
 use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::{
     ErrorCheck, assigned_names, compares_with_nil, error_check_after, mentions, single_value,
@@ -40,7 +41,7 @@ pub static RULE: Rule = Rule {
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let analysis = context.analysis;
-    let exits = Exits::of(analysis.file.tree.root_node(), analysis.text());
+    let exits = Exits::with_imports(&analysis.imports);
     matches
         .iter()
         .filter_map(|found| found.get("anchor"))
@@ -95,12 +96,14 @@ fn guarded_call<'t>(analysis: &FileAnalysis<'t>, defer: Node<'t>) -> Option<Guar
                 .chain(descendants(*between, |_| false))
                 .any(|node| written_variables(node, text).contains(value))
         });
-        let is_error = statement
-            .child_by_field_name("left")
-            .map(expression_list)
-            .and_then(|left| left.last().copied())
-            .and_then(|last| analysis.resolve(last))
-            .is_some_and(|(scopes, id)| analysis.is_error_variable(&scopes, id));
+        // The name says it in most code (`err`, `readErr`); else the type may (`e error`).
+        let is_error = looks_like_error_name(err)
+            || statement
+                .child_by_field_name("left")
+                .map(expression_list)
+                .and_then(|left| left.last().copied())
+                .and_then(|last| analysis.resolve(last))
+                .is_some_and(|(scopes, id)| analysis.is_error_variable(&scopes, id));
         if is_begin || rewritten || !is_error || values.is_empty() {
             return None;
         }

@@ -50,7 +50,7 @@ fn enclosing_loop(defer: Node) -> Option<Node> {
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let text = context.file.text;
-    let exits = Exits::of(context.file.tree.root_node(), text);
+    let exits = Exits::with_imports(&context.analysis.imports);
     // Group defers by loop, in source order, so each loop's fix is built once.
     let mut loops: Vec<(Node, Vec<Node>)> = Vec::new();
     for found in matches {

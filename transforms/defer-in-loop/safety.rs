@@ -172,8 +172,8 @@ fn is_recover<'a>(analysis: &FileAnalysis<'a>, call: Node<'a>) -> bool {
 
 /// `log.Printf(…)`, `fmt.Println(…)`, `slog.Error(…)`, `println(…)`.
 fn is_logging<'a>(analysis: &FileAnalysis<'a>, call: Node<'a>) -> bool {
-    match analysis.call(call).callee {
-        Callee::Builtin(name) => matches!(name, "print" | "println"),
+    match &analysis.call(call).callee {
+        Callee::Builtin(name) => matches!(*name, "print" | "println"),
         Callee::Model(model) => LOGGING_PACKAGES.iter().any(|package| {
             let short = package.rsplit('/').next().unwrap_or(package);
             model.qualified.starts_with(&format!("{short}."))
@@ -408,7 +408,7 @@ fn resource_kind<'a>(
     let binding = scopes.binding(released.root);
     if let Source::Value(value) | Source::Element(value, _) = binding.source
         && value.kind() == "call_expression"
-        && let Callee::Model(model) = analysis.call(value).callee
+        && let Callee::Model(model) = analysis.call(value).callee.clone()
         && model.resource.is_some()
         && released.operand.kind() == "identifier"
     {

@@ -6,14 +6,13 @@
 
 use tree_sitter::Node;
 
+use crate::analysis::FileAnalysis;
+use crate::analysis::types::Package;
 use crate::fix::{Finding, FixState};
-use crate::syntax::flow::{Exits, LOG_FATAL};
+use crate::syntax::flow::LOG_FATAL;
 use crate::syntax::indent::line_number;
-use crate::syntax::names::{
-    Declaration, contains, find_declaration, is_package_call, is_shadowed, package_name,
-    top_level_declaration,
-};
-use crate::syntax::{GoFile, ancestors, descendants, enclosing_function, is_function};
+use crate::syntax::names::contains;
+use crate::syntax::{descendants, enclosing_function, is_function, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -32,21 +31,26 @@ pub static RULE: Rule = Rule {
 /// How many skipped defers a message lists before summing up the rest.
 const LISTED_DEFERS: usize = 3;
 
-fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
-    let file = &context.file;
-    let exits = Exits::of(file.tree.root_node(), file.text);
-    let log = package_name(file.tree.root_node(), file.text, "log");
+fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
+    let analysis = context.analysis;
     matches
         .iter()
         .filter_map(|found| found.get("anchor"))
-        .filter_map(|call| finding(file, &exits, log.as_deref(), call))
+        .filter_map(|call| finding(analysis, call))
         .collect()
 }
 
-fn finding(file: &GoFile, exits: &Exits, log: Option<&str>, call: Node) -> Option<Finding> {
-    let text = file.text;
+fn finding<'a>(analysis: &FileAnalysis<'a>, call: Node<'a>) -> Option<Finding> {
+    let text = analysis.text();
     let function = enclosing_function(call)?;
-    if !exits.ends_program(call, text) && !is_logger_fatal(call, function, log, text) {
+    // Only a call after a defer can skip one: a cheap look at the text comes first.
+    if !crate::query::contains_word(
+        &text.as_bytes()[function.start_byte()..call.start_byte()],
+        "defer",
+    ) {
+        return None;
+    }
+    if !ends_program(analysis, call) {
         return None;
     }
     // Defers that ran on every path to the call: earlier statements of a block enclosing it.
@@ -93,71 +97,20 @@ fn finding(file: &GoFile, exits: &Exits, log: Option<&str>, call: Node) -> Optio
     })
 }
 
-/// `logger.Fatal…(…)` where `logger` is a `*log.Logger`: made by `log.New`/`log.Default`, or
-/// declared with that type as a variable or parameter of the function.
-fn is_logger_fatal(call: Node, function: Node, log: Option<&str>, text: &str) -> bool {
-    let Some(log) = log else {
+/// `os.Exit(…)`, `log.Fatal…(…)`, or `logger.Fatal…(…)` on a `*log.Logger` (however the logger
+/// was made: `log.New`, `log.Default`, a typed variable, parameter or field): the program ends
+/// and no deferred call runs.
+fn ends_program<'a>(analysis: &FileAnalysis<'a>, call: Node<'a>) -> bool {
+    let Some((operand, field)) = selector_call(call) else {
         return false;
     };
-    let Some(callee) = call.child_by_field_name("function") else {
-        return false;
-    };
-    let is_fatal = callee
-        .child_by_field_name("field")
-        .is_some_and(|field| LOG_FATAL.contains(&&text[field.byte_range()]));
-    let Some(receiver) = callee
-        .child_by_field_name("operand")
-        .filter(|operand| operand.kind() == "identifier")
-    else {
-        return false;
-    };
-    if !is_fatal {
-        return false;
+    let method = analysis.text_of(field);
+    if let Some(path) = analysis.package_ref(operand) {
+        return (path == "os" && method == "Exit")
+            || (path == "log" && LOG_FATAL.contains(&method));
     }
-    let name = &text[receiver.byte_range()];
-    let logger_type = format!("*{log}.Logger");
-    let made_by_log = |declaration: &Declaration| {
-        declaration.names.iter().any(|ident| {
-            &text[ident.byte_range()] == name
-                && declaration.value_of(*ident).is_some_and(|value| {
-                    is_package_call(value, text, Some(log), &["New", "Default"])
-                })
-        }) || declaration
-            .statement
-            .child_by_field_name("type")
-            .is_some_and(|ty| text[ty.byte_range()] == logger_type)
-    };
-    let body = function.child_by_field_name("body");
-    let local = body.and_then(|body| find_declaration(name, receiver, body, text));
-    if local.as_ref().is_some_and(made_by_log) {
-        return true;
-    }
-    // `var logger = log.New(…)` at package level, unless a local or parameter hides it.
-    let root = ancestors(call).last().unwrap_or(call);
-    let package_level = local.is_none()
-        && !is_shadowed(name, receiver, text)
-        && top_level_declaration(root, name, text)
-            .and_then(|spec| Declaration::of(spec, text))
-            .is_some_and(|declaration| made_by_log(&declaration));
-    if package_level {
-        return true;
-    }
-    function
-        .child_by_field_name("parameters")
-        .is_some_and(|parameters| {
-            let mut cursor = parameters.walk();
-            parameters
-                .named_children(&mut cursor)
-                .filter(|declaration| declaration.kind() == "parameter_declaration")
-                .any(|declaration| {
-                    let typed = declaration
-                        .child_by_field_name("type")
-                        .is_some_and(|ty| text[ty.byte_range()] == logger_type);
-                    let mut names = declaration.walk();
-                    typed
-                        && declaration
-                            .children_by_field_name("name", &mut names)
-                            .any(|ident| &text[ident.byte_range()] == name)
-                })
+    LOG_FATAL.contains(&method)
+        && analysis.type_of(operand).as_named().is_some_and(|named| {
+            named.name == "Logger" && named.package == Package::Path("log".into())
         })
 }

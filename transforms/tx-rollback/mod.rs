@@ -67,7 +67,7 @@ struct Transaction<'t> {
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let analysis = context.analysis;
     let file = &analysis.file;
-    let exits = Exits::of(file.tree.root_node(), file.text);
+    let exits = Exits::with_imports(&analysis.imports);
     matches
         .iter()
         .filter_map(|found| found.get("anchor"))
