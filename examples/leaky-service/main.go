@@ -63,6 +63,6 @@ func main() {
 	shards := []*Shard{{hits: 3}, {hits: 4}, {hits: 5}}
 	fmt.Println("hits across shards:", lockAll(shards))
 
-	fmt.Println("still open:", open)
+	fmt.Println("still open:", stillOpen())
 	fmt.Println("max open resources:", maxOpen)
 }

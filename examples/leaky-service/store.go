@@ -2,41 +2,56 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 )
 
-// open and maxOpen count the resources that are open right now and the most that were ever
-// open at the same time.
-var (
-	open    int
-	maxOpen int
-)
-
-// Resource stands in for a file, a connection or any other handle that must be closed.
+// Resource stands in for a file, a rows cursor or any other handle that must be closed: it holds
+// a real file handle, and Close releases only that handle.
 type Resource struct {
 	name   string
+	file   *os.File
 	closed bool
 }
+
+// opened records every resource acquired, so that the program can tell how many were open at
+// once; maxOpen is the most that ever were.
+var (
+	opened  []*Resource
+	maxOpen int
+)
 
 // Open acquires a resource. Every successful Open must be paired with a Close.
 func Open(name string) (*Resource, error) {
 	if name == "" {
 		return nil, fmt.Errorf("open: empty name")
 	}
-	open++
-	maxOpen = max(maxOpen, open)
-	return &Resource{name: name}, nil
+	file, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	r := &Resource{name: name, file: file}
+	opened = append(opened, r)
+	maxOpen = max(maxOpen, stillOpen())
+	return r, nil
+}
+
+// stillOpen counts the resources not closed yet.
+func stillOpen() int {
+	n := 0
+	for _, r := range opened {
+		if !r.closed {
+			n++
+		}
+	}
+	return n
 }
 
 // Close releases the resource.
 func (r *Resource) Close() error {
-	if r.closed {
-		return fmt.Errorf("close %s: already closed", r.name)
-	}
 	r.closed = true
-	open--
-	return nil
+	return r.file.Close()
 }
 
 // Size reads the (fake) size of the resource's payload.
