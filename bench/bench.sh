@@ -10,6 +10,8 @@
 # Env:   RUNS=3        timed runs per tool (after one warmup run)
 #        GO=go         go command whose GOROOT/src is the corpus
 #        BENCH_OUT=... where hyperfine's JSON goes (default target/bench)
+#        BASELINE=path another deferfix binary (an earlier build) timed with all rules beside
+#                      this one, to compare like with like in one run
 # Installs what is missing: hyperfine and GNU time with apt-get, ast-grep (PyPI `ast-grep-cli`)
 # into a venv under ${XDG_CACHE_HOME:-$HOME/.cache}/deferfix-bench.
 set -euo pipefail
@@ -112,10 +114,15 @@ fi
 mkdir -p "$OUT"
 JSON=$OUT/hyperfine.json
 # ast-grep with --json=stream: its cheapest output (the default rich report is slower still).
+BASELINE_COMMAND=()
+if [ -n "${BASELINE:-}" ]; then
+    BASELINE_COMMAND=(--command-name "baseline, all rules" "$BASELINE $CORPUS")
+fi
 hyperfine --warmup 1 --runs "$RUNS" --ignore-failure --shell=none --style basic \
     --export-json "$JSON" \
     --command-name deferfix "$DEFERFIX --select defer-in-loop $CORPUS" \
     --command-name "deferfix, all rules" "$DEFERFIX $CORPUS" \
+    "${BASELINE_COMMAND[@]}" \
     --command-name ast-grep "$AST_GREP scan --rule $RULE --json=stream $CORPUS" >&2
 
 /usr/bin/time -v -o "$TMP/rss.txt" "$DEFERFIX" "$CORPUS" >/dev/null 2>&1 || true
@@ -136,6 +143,9 @@ met = lambda ok: "met" if ok else "MISSED"
 print(f"files:            {files} .go files, {size:.1f} MB")
 print(f"deferfix mean:    {ours['mean']:.3f} s (± {ours['stddev'] or 0:.3f}, {len(ours['times'])} runs)")
 print(f"all rules mean:   {everything['mean']:.3f} s (± {everything['stddev'] or 0:.3f}), {everything['mean'] / theirs['mean']:.3f} of ast-grep")
+if "baseline, all rules" in results:
+    base = results["baseline, all rules"]
+    print(f"baseline, all:    {base['mean']:.3f} s (± {base['stddev'] or 0:.3f}), {base['mean'] / theirs['mean']:.3f} of ast-grep")
 print(f"ast-grep mean:    {theirs['mean']:.3f} s (± {theirs['stddev'] or 0:.3f}, {len(theirs['times'])} runs)")
 print(f"ratio:            {ratio:.3f} deferfix/ast-grep (target <= {max_ratio}: {met(ratio <= max_ratio)})")
 print(f"throughput:       {files / ours['mean']:.0f} files/s, {size / ours['mean']:.1f} MB/s")
