@@ -190,6 +190,8 @@ impl Linter {
             };
             findings.extend((rule.check)(&context, &matches));
         }
+        #[cfg(feature = "test-hooks")]
+        crate::test_hooks::break_fixes(text, &mut findings);
         findings.sort_by_key(|finding| {
             (
                 finding.span.start,
@@ -409,6 +411,7 @@ mod tests {
                 query_source: "(defer_statement) @defer",
                 keywords: &["defer"],
                 anchors: &["defer_statement"],
+                severity: crate::transforms::Severity::Minor,
                 applies_to: crate::transforms::any_go_version,
                 reasons: &[],
                 check: |context: &RuleContext, matches: &[QueryMatch]| {

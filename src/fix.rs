@@ -128,6 +128,13 @@ impl FixState {
         }
     }
 
+    pub fn fix_mut(&mut self) -> Option<&mut Fix> {
+        match self {
+            FixState::Safe(fix) | FixState::Unsafe(fix, _) => Some(fix),
+            FixState::NoFix(_) | FixState::ReportOnly => None,
+        }
+    }
+
     pub fn applicability(&self) -> Option<Applicability> {
         match self {
             FixState::Safe(_) => Some(Applicability::Safe),

@@ -2,24 +2,25 @@
 //!
 //! Pipeline, one direction: [`walk`] → read → prefilter bytes ([`query::contains_word`]) → parse
 //! ([`syntax`]) → query ([`query`]) → rule checks ([`transforms`]) → findings with fixes ([`fix`])
-//! → suppressions ([`suppress`]) → [`engine`] (select, merge, apply, re-parse, repeat) → [`render`] or [`write`] → summary.
+//! → suppressions ([`suppress`]) → [`engine`] (select, merge, apply, re-parse, repeat) → [`report`] or [`write`] → summary.
 
 pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod fix;
-pub mod formats;
 pub mod goversion;
 pub mod pipeline;
 pub mod progress;
 pub mod query;
-pub mod render;
+pub mod report;
 pub mod since;
 pub mod source;
 pub mod summary;
 pub mod suppress;
 pub mod syntax;
+#[cfg(feature = "test-hooks")]
+pub mod test_hooks;
 pub mod transforms;
 pub mod verify;
 pub mod walk;

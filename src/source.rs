@@ -91,6 +91,15 @@ impl LineIndex {
     }
 }
 
+/// The line of `text` that holds `offset`, without its line break.
+pub fn line_at(text: &str, offset: usize) -> &str {
+    let start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
+    let end = text[offset..]
+        .find('\n')
+        .map_or(text.len(), |at| offset + at);
+    &text[start..end]
+}
+
 /// Whether the file carries the standard "generated code" marker before its package clause
 /// (https://go.dev/s/generatedcode): a line `// Code generated ... DO NOT EDIT.`.
 pub fn is_generated(text: &str) -> bool {

@@ -46,6 +46,8 @@ pub struct Rule {
     /// The node kinds the query is run on: the engine walks up from each keyword occurrence to the
     /// nearest node of one of these kinds and runs the query there, instead of over the whole tree.
     pub anchors: &'static [&'static str],
+    /// How much a finding matters, for formats that rank findings (Code Quality).
+    pub severity: Severity,
     /// Whether the rule can report anything in a file (its text) of a module with this `go`
     /// version (`None`: no go.mod); when not, the file is not even parsed for it.
     pub applies_to: fn(Option<GoVersion>, &str) -> bool,
@@ -64,6 +66,39 @@ impl Rule {
         self.compiled
             .get_or_init(|| query::compile(self).unwrap_or_else(|err| panic!("{err}")))
     }
+}
+
+/// How much a rule's findings matter: `Major` for code that leaks, panics or computes the wrong
+/// value at run time, `Minor` for code that misleads (a measurement taken at the wrong time, a
+/// report-only observation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Minor,
+    Major,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+        }
+    }
+}
+
+/// Where a rule's documentation is published: its README in the repository (for
+/// `unused-ignore`, which is not a rule, the README's section on suppressions).
+pub fn docs_url(id: &str) -> String {
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    match find(id) {
+        Some(rule) => format!("{repository}/blob/main/transforms/{}/README.md", rule.id),
+        None => format!("{repository}#suppressing-findings"),
+    }
+}
+
+/// The severity of a finding of `id` (`unused-ignore`, not a rule, is minor).
+pub fn severity(id: &str) -> Severity {
+    find(id).map_or(Severity::Minor, |rule| rule.severity)
 }
 
 /// What a rule's `check` gets besides its matches.

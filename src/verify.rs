@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::render::display_path;
+use crate::report::display_path;
 use crate::write::write_atomically;
 
 /// One written file: its original bytes and the rules whose fixes changed it.

@@ -165,12 +165,8 @@ fn deferfix_stdin(input: &str, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    // A usage error exits before reading: the pipe may close under us.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
     child.wait_with_output().unwrap()
 }
 
@@ -195,6 +191,36 @@ fn stdin_mode_writes_fixed_source() {
     let dir = tree(&[("a.go", LEAKY.as_bytes())]);
     deferfix(dir.path(), &["-w"]);
     assert_eq!(read(dir.path(), "a.go"), fixed.as_bytes());
+}
+
+#[test]
+fn stdin_mode_goes_through_every_format() {
+    let json = deferfix_stdin(LEAKY, &["--format", "json"]);
+    assert_eq!(json.status.code(), Some(1), "{}", stderr(&json));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(document["findings"][0]["path"], "<stdin>");
+    assert_eq!(document["findings"][0]["fix_state"], "safe");
+    let rdjson = deferfix_stdin(LEAKY, &["--format", "rdjson"]);
+    let document: serde_json::Value = serde_json::from_str(&stdout(&rdjson)).unwrap();
+    assert_eq!(document["diagnostics"][0]["location"]["path"], "<stdin>");
+    let github = deferfix_stdin(LEAKY, &["--format", "github"]);
+    assert!(stdout(&github).starts_with("::warning file=<stdin>,line="));
+    // -l names standard input as the file that would change.
+    let list = deferfix_stdin(LEAKY, &["-l"]);
+    assert_eq!(stdout(&list), "<stdin>\n");
+    // And a clean buffer gives an empty document, not the source.
+    let clean = deferfix_stdin(CLEAN, &["--format", "json"]);
+    assert_eq!(clean.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&clean)).unwrap();
+    assert_eq!(document["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn stdin_cannot_be_written_in_place() {
+    let output = deferfix_stdin(LEAKY, &["-w"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("-w cannot be used with standard input"));
+    assert_eq!(stdout(&output), "");
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common;
 
 use common::{Fixture, fixtures, run_package};
 use deferfix::fix::Applicability;
-use deferfix::render::{check_lines, unified_diff};
+use deferfix::report::{check::check_lines, diff::unified_diff};
 use std::path::Path;
 
 fn snapshot_body(fixture: &Fixture) -> String {
@@ -26,7 +26,7 @@ fn snapshot_body(fixture: &Fixture) -> String {
         body.push_str("---- findings\n");
         body.push_str(&check_lines(
             file,
-            &normalized.text,
+            &deferfix::source::LineIndex::new(&normalized.text),
             &reports[index].findings,
         ));
         body.push_str("---- safe fixes (deferfix -w)\n");

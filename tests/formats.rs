@@ -1,5 +1,5 @@
-//! `--format json` and `--format github`: snapshots of both, the JSON document's shape, and
-//! how they combine with the diff and exit codes.
+//! The machine-readable formats (json, github, sarif, rdjson, codeclimate) and the text diff:
+//! snapshots, their documented shapes, and how they combine with the diff and exit codes.
 
 mod common;
 
@@ -167,4 +167,184 @@ fn text_diff_and_check_lines() {
     let check = deferfix(dir.path(), &["--check", "--color", "never"]);
     assert_eq!(check.status.code(), Some(1));
     snapshot("text_check", &stdout(&check));
+}
+
+const RDJSON_SCHEMA: &str = include_str!("data/rdjson/DiagnosticResult.json");
+
+/// Replaces whole lines `start..=end` (1-based) of `text` with `replacement`, as GitHub applies a
+/// suggested change.
+fn apply_line_suggestion(text: &str, start: usize, end: usize, replacement: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out: String = lines[..start - 1].concat();
+    out.push_str(replacement);
+    out.push('\n');
+    out.push_str(&lines[end..].concat());
+    out
+}
+
+#[test]
+fn rdjson_is_valid_and_its_suggestions_are_the_fixes() {
+    let schema: serde_json::Value = serde_json::from_str(RDJSON_SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    for (args, suggested) in [(&[][..], 1), (&["--unsafe"][..], 2)] {
+        let dir = sample();
+        let output = deferfix(dir.path(), &[&["--format", "rdjson"], args].concat());
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let text = stdout(&output);
+        if args.is_empty() {
+            snapshot("rdjson", &text);
+        }
+        let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&document)
+            .map(|error| format!("{error} at {}", error.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        assert_eq!(document["source"]["name"], "deferfix");
+        let diagnostics = document["diagnostics"].as_array().unwrap();
+        assert_eq!(diagnostics.len(), 3);
+        let mut fixed_by_suggestions =
+            std::fs::read_to_string(dir.path().join("loops.go")).unwrap();
+        let mut with_suggestions = 0;
+        // Bottom-up, so earlier line numbers stay valid.
+        for diagnostic in diagnostics.iter().rev() {
+            assert_eq!(diagnostic["severity"], "WARNING");
+            assert!(diagnostic["code"]["value"].is_string());
+            assert!(
+                diagnostic["code"]["url"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("https://")
+            );
+            // Never `null`: the key is left out.
+            let Some(suggestions) = diagnostic.get("suggestions") else {
+                continue;
+            };
+            let suggestions = suggestions.as_array().unwrap();
+            assert_eq!(suggestions.len(), 1, "{diagnostic}");
+            let suggestion = &suggestions[0];
+            // Whole lines, and the diagnostic's own range: what github-pr-review renders.
+            assert_eq!(suggestion["range"], diagnostic["location"]["range"]);
+            assert!(suggestion["range"]["start"].get("column").is_none());
+            assert!(suggestion["range"]["end"].get("column").is_none());
+            assert_eq!(diagnostic["location"]["path"], "loops.go");
+            let line = |end: &str| suggestion["range"][end]["line"].as_u64().unwrap() as usize;
+            fixed_by_suggestions = apply_line_suggestion(
+                &fixed_by_suggestions,
+                line("start"),
+                line("end"),
+                suggestion["text"].as_str().unwrap(),
+            );
+            with_suggestions += 1;
+        }
+        assert_eq!(with_suggestions, suggested, "{args:?}");
+        // Accepting every suggestion gives what -w writes.
+        let written = deferfix(dir.path(), &[&["-w", "-q"], args].concat());
+        // 1 either way: the report-only finding remains.
+        assert_eq!(written.status.code(), Some(1));
+        assert_eq!(
+            fixed_by_suggestions,
+            std::fs::read_to_string(dir.path().join("loops.go")).unwrap(),
+            "{args:?}"
+        );
+    }
+    // The schema does reject a `null` list of suggestions.
+    let broken = serde_json::json!({"diagnostics": [{"message": "m", "suggestions": null}]});
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn codeclimate_report_for_gitlab() {
+    let dir = sample();
+    let output = deferfix(dir.path(), &["--format", "codeclimate"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    snapshot("codeclimate", &text);
+    let issues: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(issues.len(), 3);
+    for issue in &issues {
+        for key in ["description", "check_name", "fingerprint", "severity"] {
+            assert!(issue[key].is_string(), "{key} in {issue}");
+        }
+        assert!(matches!(
+            issue["severity"].as_str(),
+            Some("minor" | "major")
+        ));
+        assert!(issue["location"]["path"].is_string());
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+    }
+    let fingerprints = |issues: &[serde_json::Value]| -> Vec<String> {
+        issues
+            .iter()
+            .map(|issue| issue["fingerprint"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = fingerprints(&issues);
+    let mut unique = before.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), before.len(), "one fingerprint per occurrence");
+    // Unrelated lines moving does not change a fingerprint.
+    let path = dir.path().join("loops.go");
+    let moved = std::fs::read_to_string(&path).unwrap().replacen(
+        "\nfunc readAll",
+        "\n// A comment that moves every line below it.\n\nfunc readAll",
+        1,
+    );
+    std::fs::write(&path, moved).unwrap();
+    let after: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&deferfix(dir.path(), &["--format", "codeclimate"]))).unwrap();
+    assert_ne!(
+        after[1]["location"], issues[1]["location"],
+        "the lines did move"
+    );
+    assert_eq!(fingerprints(&after), before);
+}
+
+#[test]
+fn identical_lines_get_different_fingerprints() {
+    let body = "package p\n\nimport \"os\"\n\nfunc f(ps []string) {\n\tfor _, p := range ps {\n\t\tf, _ := os.Open(p)\n\t\tdefer f.Close()\n\t\t_, _ = f.Stat()\n\t}\n\tfor _, p := range ps {\n\t\tf, _ := os.Open(p)\n\t\tdefer f.Close()\n\t\t_, _ = f.Stat()\n\t}\n}\n";
+    let dir = tree(&[("a.go", body.as_bytes())]);
+    let issues: Vec<serde_json::Value> =
+        serde_json::from_str(&stdout(&deferfix(dir.path(), &["--format", "codeclimate"]))).unwrap();
+    assert_eq!(issues.len(), 2);
+    assert_ne!(issues[0]["fingerprint"], issues[1]["fingerprint"]);
+}
+
+/// The real client: reviewdog reads the rdjson document and reports every finding at its path and
+/// line. Needs DEFERFIX_REVIEWDOG (`.ci/tools/reviewdog.sh` installs the pinned version).
+#[test]
+fn reviewdog_reports_every_finding() {
+    let Some(reviewdog) = common::external_tool("DEFERFIX_REVIEWDOG", ".ci/tools/reviewdog.sh")
+    else {
+        return;
+    };
+    let dir = sample();
+    let document = deferfix(dir.path(), &["--format", "rdjson", "."]);
+    assert_eq!(document.status.code(), Some(1));
+    let mut child = std::process::Command::new(&reviewdog)
+        .args(["-f=rdjson", "-reporter=local", "-filter-mode=nofilter"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("reviewdog runs");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&document.stdout)
+        .unwrap();
+    let reported = child.wait_with_output().unwrap();
+    assert!(reported.status.success(), "{}", stderr(&reported));
+    // `-reporter=local` prints each diagnostic's original output: the `--check` line.
+    let check = deferfix(dir.path(), &["--check", "--color", "never", "."]);
+    let mut expected: Vec<String> = stdout(&check).lines().map(str::to_owned).collect();
+    let mut got: Vec<String> = stdout(&reported).lines().map(str::to_owned).collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert_eq!(got, expected);
 }

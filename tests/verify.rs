@@ -8,7 +8,8 @@ use std::process::Command;
 
 use common::cli::{read, stderr, tree};
 
-const LEAKY: &str = "package PKG\n\nimport \"os\"\n\nfunc ReadAll(paths []string) error {\r\n\tfor _, p := range paths {\r\n\t\tf, err := os.Open(p)\r\n\t\tif err != nil {\r\n\t\t\treturn err\r\n\t\t}\r\n\t\tdefer f.Close()\r\n\t\tif _, err := f.Stat(); err != nil {\r\n\t\t\treturn err\r\n\t\t}\r\n\t}\r\n\treturn nil\r\n}\r\n";
+/// `fPKG` names the file so that the test switch can break one package's fix by its line.
+const LEAKY: &str = "package PKG\n\nimport \"os\"\n\nfunc ReadAll(paths []string) error {\r\n\tfor _, p := range paths {\r\n\t\tfPKG, err := os.Open(p)\r\n\t\tif err != nil {\r\n\t\t\treturn err\r\n\t\t}\r\n\t\tdefer fPKG.Close()\r\n\t\tif _, err := fPKG.Stat(); err != nil {\r\n\t\t\treturn err\r\n\t\t}\r\n\t}\r\n\treturn nil\r\n}\r\n";
 
 fn module() -> tempfile::TempDir {
     let a = LEAKY.replace("PKG", "a");
@@ -62,7 +63,7 @@ fn a_package_that_fails_is_restored_byte_for_byte_and_reported() {
         return;
     }
     let dir = module();
-    let output = deferfix(dir.path(), &["-w", "--verify"], Some("a/"));
+    let output = deferfix(dir.path(), &["-w", "--verify"], Some("defer fa.Close()"));
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(

@@ -252,3 +252,22 @@ pub fn go_available(tests: &str) -> bool {
     }
     found
 }
+
+/// An external program a test drives as a user would (reviewdog, Neovim), from the environment
+/// variable `var` (which `.ci/run` sets from the tool's install script in `.ci/tools/`). Without
+/// it the test is skipped loudly, unless `DEFERFIX_REQUIRE_TOOLS=1` makes that a failure.
+pub fn external_tool(var: &str, script: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+        _ => {
+            assert!(
+                std::env::var("DEFERFIX_REQUIRE_TOOLS").as_deref() != Ok("1"),
+                "DEFERFIX_REQUIRE_TOOLS=1 but {var} is not set (run `{var}=$({script}) cargo test`)"
+            );
+            eprintln!(
+                "\n!!!! SKIPPED: {var} is not set; run `{var}=$({script}) cargo test` !!!!\n"
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Switches for deferfix's own tests, compiled only with the `test-hooks` feature (the tests
+//! enable it through a dev-dependency of the package on itself, so `cargo test` has it and
+//! `cargo build`/`cargo install` never do).
+//!
+//! `DEFERFIX_TEST_BREAK_FIXES=TEXT`: the fix of every finding whose line contains TEXT also
+//! appends `DEFERFIX_TEST_BREAK_WITH` (a Go declaration; default one that does not compile) to
+//! the file, so that `--verify` can be tested on fixes that are otherwise correct, one fix at a
+//! time.
+
+use crate::fix::{Edit, Finding};
+use crate::source::line_at;
+
+const BREAK_FIXES: &str = "DEFERFIX_TEST_BREAK_FIXES";
+const BREAK_WITH: &str = "DEFERFIX_TEST_BREAK_WITH";
+
+pub fn break_fixes(text: &str, findings: &mut [Finding]) {
+    let Ok(marker) = std::env::var(BREAK_FIXES) else {
+        return;
+    };
+    let declaration =
+        std::env::var(BREAK_WITH).unwrap_or_else(|_| "var _ = deferfixTestBreak".to_owned());
+    for finding in findings {
+        if !line_at(text, finding.span.start).contains(&marker) {
+            continue;
+        }
+        if let Some(fix) = finding.fix.fix_mut() {
+            fix.edits.push(Edit::replace(
+                text.len()..text.len(),
+                format!("\n{declaration}\n"),
+            ));
+        }
+    }
+}
