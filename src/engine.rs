@@ -30,6 +30,9 @@ pub struct Settings {
     pub report_unused_ignores: bool,
     /// Rules whose unsafe fixes are applied whenever fixes are (`unsafe = true` in the config).
     pub unsafe_rules: Vec<&'static str>,
+    /// Findings whose fixes are not applied, whatever their applicability (`--verify` drops the
+    /// fixes that break a package this way).
+    pub withheld: Vec<FindingKey>,
 }
 
 impl Settings {
@@ -39,6 +42,7 @@ impl Settings {
             apply,
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
+            withheld: Vec::new(),
         }
     }
 
@@ -48,6 +52,11 @@ impl Settings {
             .fix
             .applicability()
             .is_some_and(|level| level >= self.threshold_for(finding.rule, threshold))
+    }
+
+    /// Whether the finding (on `text`) is one whose fix must not be applied.
+    fn is_withheld(&self, finding: &Finding, text: &str) -> bool {
+        !self.withheld.is_empty() && self.withheld.contains(&FindingKey::of(finding, text))
     }
 
     /// The applicability a fix of `rule` needs to be applied, given the run's `threshold`.
@@ -66,6 +75,32 @@ impl Settings {
             .position(|rule| rule.id == id)
             .unwrap_or(usize::MAX)
     }
+}
+
+/// Names a finding across the passes of the engine, whose edits move it: its rule, its code with
+/// whitespace collapsed (re-indenting does not change it) and how many times that code occurs
+/// before it in the file (fixes wrap and move code but do not duplicate it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FindingKey {
+    pub rule: &'static str,
+    code: String,
+    occurrence: usize,
+}
+
+impl FindingKey {
+    pub fn of(finding: &Finding, text: &str) -> FindingKey {
+        let code = collapse_whitespace(&text[finding.span.clone()]);
+        let before = collapse_whitespace(&text[..finding.span.start]);
+        FindingKey {
+            rule: finding.rule,
+            occurrence: before.matches(code.as_str()).count(),
+            code,
+        }
+    }
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Per-thread state: one parser and one query cursor, reused across files.
@@ -290,6 +325,7 @@ impl Linter {
             let applicable: Vec<&Finding> = current_findings
                 .iter()
                 .filter(|finding| settings.applies(finding, threshold))
+                .filter(|finding| !settings.is_withheld(finding, &current))
                 .collect();
             if applicable.is_empty() {
                 let fixed = (current != text).then_some(current);
@@ -438,6 +474,7 @@ mod tests {
             apply: Some(Applicability::Safe),
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
+            withheld: Vec::new(),
         };
         Linter::default().process(text, &settings, None, &PackageContext::alone())
     }
@@ -478,6 +515,44 @@ mod tests {
         ),
         Reason::new(ReasonCode::Escapes, "test")
     ));
+
+    test_rule!(CALLS_TWICE, "calls-twice", |text, span| {
+        // `defer a()` becomes `defer a(); a()`, which the rule then leaves alone.
+        let code = &text[span.clone()];
+        if text[span.end..].starts_with(';') {
+            return FixState::ReportOnly;
+        }
+        FixState::Safe(Fix::new(
+            "twice",
+            vec![Edit::replace(
+                span.clone(),
+                format!("{code}; {}", &code[6..]),
+            )],
+        ))
+    });
+
+    #[test]
+    fn withheld_findings_keep_their_code_while_the_others_are_fixed() {
+        let text = "package p\n\nfunc f() {\n\tdefer a()\n\tdefer b()\n\tdefer a()\n}\n";
+        let all = run(&CALLS_TWICE, text).unwrap();
+        assert_eq!(all.applied, 3);
+        // Withhold the second `defer a()` (its key counts the first before it).
+        let second_a = &all.findings[2];
+        let mut settings = Settings::all_rules(Some(Applicability::Safe));
+        settings.rules = vec![&CALLS_TWICE];
+        settings.withheld = vec![FindingKey::of(second_a, text)];
+        let outcome = Linter::default()
+            .process(text, &settings, None, &PackageContext::alone())
+            .unwrap();
+        assert_eq!(
+            outcome.fixed.as_deref(),
+            Some("package p\n\nfunc f() {\n\tdefer a(); a()\n\tdefer b(); b()\n\tdefer a()\n}\n")
+        );
+        assert_ne!(
+            FindingKey::of(&all.findings[0], text),
+            FindingKey::of(second_a, text)
+        );
+    }
 
     #[test]
     fn a_fix_that_breaks_syntax_is_an_error_not_a_write() {
@@ -520,6 +595,7 @@ mod tests {
             apply: Some(Applicability::Unsafe),
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
+            withheld: Vec::new(),
         };
         let outcome = Linter::default()
             .process(SOURCE, &settings, None, &PackageContext::alone())
@@ -556,6 +632,7 @@ mod tests {
             apply: Some(Applicability::Safe),
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
+            withheld: Vec::new(),
         };
         let (edit, count, _) = merge_fixes(&refs, &settings).unwrap();
         let mut text = "0123456789".to_owned();

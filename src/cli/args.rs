@@ -4,6 +4,7 @@ use clap::Parser;
 
 use crate::goversion::GoVersion;
 use crate::report::Format;
+use crate::verify;
 use crate::walk;
 
 /// Finds `defer` statements that run later than intended in Go code, and fixes them.
@@ -44,10 +45,33 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 
-    /// With --write: build and vet every changed Go package afterwards (`go` on PATH) and restore
-    /// the files of any package that fails, reporting the rules whose fixes were rolled back.
-    #[arg(long, requires = "write")]
-    pub verify: bool,
+    /// With --write: afterwards build and vet every changed Go package (`go` on PATH), and with
+    /// `--verify=test` run its tests too; a package that fails is restored, and its fixes are
+    /// re-applied in halves to keep those that pass. The rules and findings rolled back are
+    /// reported.
+    #[arg(
+        long,
+        requires = "write",
+        value_enum,
+        value_name = "LEVEL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "build"
+    )]
+    pub verify: Option<verify::Level>,
+
+    /// With --verify=test: the `go test -timeout` of each package.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10m",
+        requires = "verify"
+    )]
+    pub test_timeout: String,
+
+    /// With --verify=test: run the tests without `-short`.
+    #[arg(long, requires = "verify")]
+    pub no_short: bool,
 
     /// Quiet: no progress bar and no summary line on stderr (errors are still reported).
     #[arg(short = 'q', long)]

@@ -4,13 +4,15 @@
 use std::io::{BufWriter, StdoutLock, Write};
 
 use super::Mode;
+use crate::engine::FindingKey;
 use crate::engine::Settings;
 use crate::fix::Applicability;
 use crate::pipeline::FileReport;
 use crate::report::{Change, FileResult, Reporter, display_path};
 use crate::source::LineIndex;
+use crate::source::SourceText;
 use crate::summary::Totals;
-use crate::verify::{self, Pending};
+use crate::verify::{FailedPackage, FixedFinding, Pending, Refix, Verdict, Written};
 use crate::write::write_atomically;
 
 /// Where a reporter prints.
@@ -69,8 +71,8 @@ impl<'a> Delivery<'a> {
         threshold: Applicability,
         sinks: Vec<Sink>,
     ) -> Result<Self, String> {
-        let pending = match mode {
-            Mode::Write { verify: true } => Some(Pending::install()?),
+        let pending = match &mode {
+            Mode::Write { verify: Some(_) } => Some(Pending::install()?),
             _ => None,
         };
         Ok(Delivery {
@@ -151,31 +153,17 @@ impl<'a> Delivery<'a> {
             return Ok(());
         };
         self.totals.files_changed += 1;
-        let fixed = outcome.findings.len().saturating_sub(outcome.remaining);
-        self.totals.findings_fixed += fixed;
+        self.totals.findings_fixed += outcome.findings.len().saturating_sub(outcome.remaining);
         if let Mode::Write { .. } = self.mode {
-            self.write(report, change, fixed);
+            self.write(report, source, change);
         }
         Ok(())
     }
 
-    /// Writes a fixed file in place (recording it for `--verify`).
-    fn write(&mut self, report: &FileReport, change: Change, fixed: usize) {
-        let rules = report
-            .outcome
-            .as_ref()
-            .map(|outcome| outcome.fixed_rules.clone())
-            .unwrap_or_default();
+    /// Writes a fixed file in place (recording it, and the findings it fixes, for `--verify`).
+    fn write(&mut self, report: &FileReport, source: &SourceText, change: Change) {
         let result = match &self.pending {
-            Some(pending) => pending.write(
-                verify::Written {
-                    path: report.path.clone(),
-                    original: change.old,
-                    rules,
-                    fixed,
-                },
-                &change.new,
-            ),
+            Some(pending) => pending.write(self.written(report, source, change.old), &change.new),
             None => write_atomically(&report.path, &change.new),
         };
         if let Err(err) = result {
@@ -185,8 +173,41 @@ impl<'a> Delivery<'a> {
         }
     }
 
-    /// Lets every reporter print its end, then verifies what was written.
-    pub fn finish(mut self) -> Result<Ended, String> {
+    /// What `--verify` needs to know about a written file.
+    fn written(&self, report: &FileReport, source: &SourceText, original: Vec<u8>) -> Written {
+        let Some(outcome) = &report.outcome else {
+            return Written {
+                path: report.path.clone(),
+                original,
+                rules: Vec::new(),
+                findings: Vec::new(),
+            };
+        };
+        let lines = LineIndex::new(&source.text);
+        let findings = outcome
+            .findings
+            .iter()
+            .filter(|finding| self.settings.applies(finding, self.threshold))
+            .map(|finding| {
+                let (line, column) = lines.line_col(finding.span.start);
+                FixedFinding {
+                    key: FindingKey::of(finding, &source.text),
+                    line,
+                    column,
+                }
+            })
+            .collect();
+        Written {
+            path: report.path.clone(),
+            original,
+            rules: outcome.fixed_rules.clone(),
+            findings,
+        }
+    }
+
+    /// Lets every reporter print its end, then verifies what was written (re-fixing files with
+    /// `refix` to find the fixes that break a package).
+    pub fn finish(mut self, refix: &dyn Refix) -> Result<Ended, String> {
         for sink in &mut self.sinks {
             let printed = match sink.stream {
                 Stream::Stdout => sink.reporter.finish(&mut self.out, &self.totals),
@@ -199,9 +220,17 @@ impl<'a> Delivery<'a> {
         self.out
             .flush()
             .map_err(|err| format!("cannot write to stdout: {err}"))?;
-        let verify_failed = match &self.pending {
-            Some(pending) => report_verification(pending, &mut self.totals, &mut self.had_error),
-            None => false,
+        let verify_failed = match (&self.pending, &self.mode) {
+            (
+                Some(pending),
+                Mode::Write {
+                    verify: Some(options),
+                },
+            ) => {
+                let verdict = pending.verify(options, refix);
+                report_verification(&verdict, &mut self.totals, &mut self.had_error)
+            }
+            _ => false,
         };
         Ok(Ended {
             totals: self.totals,
@@ -211,30 +240,61 @@ impl<'a> Delivery<'a> {
     }
 }
 
-/// Verifies the written packages, reports the rolled-back ones and takes their fixes out of the
-/// totals; whether any was rolled back.
-fn report_verification(pending: &Pending, totals: &mut Totals, had_error: &mut bool) -> bool {
-    let (rolled_back, errors) = pending.verify();
-    for package in &rolled_back {
-        eprintln!(
-            "{}: {} failed after the fixes; rolled back the fixes of {} ({}):\n{}",
-            display_path(&package.directory),
-            package.step,
-            package.rules.join(", "),
-            if package.files == 1 {
-                "1 file".to_owned()
-            } else {
-                format!("{} files", package.files)
-            },
-            package.output
-        );
-        totals.files_changed -= package.files;
-        totals.findings_fixed -= package.unfixed;
-        totals.remaining += package.unfixed;
+/// Reports the packages that failed verification and takes their rolled-back fixes out of the
+/// totals; whether any fix was rolled back.
+fn report_verification(verdict: &Verdict, totals: &mut Totals, had_error: &mut bool) -> bool {
+    for package in &verdict.failed {
+        eprint!("{}", describe_failed(package));
+        totals.files_changed = totals.files_changed.saturating_sub(package.files_restored);
+        totals.findings_fixed = totals.findings_fixed.saturating_sub(package.dropped.len());
+        totals.remaining += package.dropped.len();
     }
-    for error in &errors {
+    for error in &verdict.errors {
         eprintln!("{error}");
         *had_error = true;
     }
-    !rolled_back.is_empty()
+    !verdict.failed.is_empty()
+}
+
+/// What happened to a package that failed with its fixes: the step, what was rolled back (and,
+/// after re-applying the fixes in halves, each dropped finding with the failure it caused), and
+/// what go printed.
+fn describe_failed(package: &FailedPackage) -> String {
+    let directory = display_path(&package.directory);
+    let rules = package.rules().join(", ");
+    let step = package.failure.step;
+    let files = match package.files_restored {
+        1 => "1 file".to_owned(),
+        files => format!("{files} files"),
+    };
+    let mut out = if package.fails_unfixed {
+        format!(
+            "{directory}: {step} fails without the fixes too, so they cannot be verified; rolled back the fixes of {rules} ({files}):\n"
+        )
+    } else if package.kept == 0 {
+        format!(
+            "{directory}: {step} failed after the fixes; rolled back the fixes of {rules} ({files}):\n"
+        )
+    } else {
+        let dropped = package.dropped.len();
+        format!(
+            "{directory}: {step} failed after the fixes; re-applied them in halves: kept {}, rolled back {dropped} of {rules}:\n",
+            package.kept
+        )
+    };
+    if package.kept > 0 {
+        for (path, finding, failure) in &package.dropped {
+            out.push_str(&format!(
+                "{}:{}:{}: {}: fix rolled back: {}\n",
+                display_path(path),
+                finding.line,
+                finding.column,
+                finding.key.rule,
+                failure.summary()
+            ));
+        }
+    }
+    out.push_str(&package.failure.output);
+    out.push('\n');
+    out
 }

@@ -15,9 +15,9 @@ pub use args::{Args, ColorWhen};
 
 use crate::analysis::package::{IndexStore, PackageContext};
 use crate::config::Config;
-use crate::engine::{Linter, Settings};
+use crate::engine::{FindingKey, Linter, Settings};
 use crate::fix::Applicability;
-use crate::goversion::ModuleVersions;
+use crate::goversion::{GoVersion, ModuleVersions};
 use crate::pipeline::{FileContext, FileReport, process_bytes, process_path};
 use crate::progress::Progress;
 use crate::report::{Format, display_path};
@@ -32,7 +32,7 @@ const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
 /// What a run does with the files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// Report findings only (`--check`, `--statistics`): no fixed text is computed.
     Check,
@@ -40,15 +40,19 @@ pub enum Mode {
     DryRun,
     /// Standard input: the fixed source goes to stdout.
     Filter,
-    /// Apply the fixes in place; with `verify`, build and vet the changed packages afterwards.
-    Write { verify: bool },
+    /// Apply the fixes in place; with `verify`, check the changed packages afterwards.
+    Write { verify: Option<verify::Options> },
 }
 
 impl Mode {
     fn of(args: &Args, stdin: bool) -> Mode {
         if args.write {
             Mode::Write {
-                verify: args.verify,
+                verify: args.verify.map(|level| verify::Options {
+                    level,
+                    test_timeout: args.test_timeout.clone(),
+                    short: !args.no_short,
+                }),
             }
         } else if (args.check || args.statistics) && !args.list {
             Mode::Check
@@ -60,7 +64,7 @@ impl Mode {
     }
 
     /// Whether findings left unfixed (rather than all findings) decide the exit code.
-    fn fixes(self) -> bool {
+    fn fixes(&self) -> bool {
         matches!(self, Mode::Filter | Mode::Write { .. })
     }
 }
@@ -86,7 +90,7 @@ fn threshold(args: &Args) -> Applicability {
 }
 
 /// The rules to run and fixes to apply: command-line flags, else the config file, else defaults.
-fn settings(args: &Args, config: &Config, mode: Mode) -> Result<Settings, String> {
+fn settings(args: &Args, config: &Config, mode: &Mode) -> Result<Settings, String> {
     for id in args.select.iter().chain(&args.ignore) {
         if transforms::find(id).is_none() {
             return Err(format!("unknown rule {id:?} (see --list-rules)"));
@@ -123,6 +127,7 @@ fn settings(args: &Args, config: &Config, mode: Mode) -> Result<Settings, String
         apply,
         report_unused_ignores: args.report_unused_ignores,
         unsafe_rules,
+        withheld: Vec::new(),
     })
 }
 
@@ -176,16 +181,16 @@ pub fn run(args: &Args) -> Result<u8, String> {
     let config = load_config(args)?;
     let stdin = reads_stdin(args)?;
     let mode = Mode::of(args, stdin);
-    let settings = settings(args, &config, mode)?;
+    let settings = settings(args, &config, &mode)?;
     if args.show_config {
         print!("{}", show_config(args, &config, &settings));
         return Ok(0);
     }
-    let reporters = reporters(args, mode, stdin)?;
-    if args.verify {
+    let reporters = reporters(args, &mode, stdin)?;
+    if args.verify.is_some() {
         verify::check_go_available()?;
     }
-    let mut delivery = Delivery::new(mode, &settings, threshold(args), reporters)?;
+    let mut delivery = Delivery::new(mode.clone(), &settings, threshold(args), reporters)?;
     if stdin {
         delivery.deliver(vec![lint_stdin(args, &config, &settings)?])?;
     } else {
@@ -193,7 +198,10 @@ pub fn run(args: &Args) -> Result<u8, String> {
         delivery.errors(&linted.errors);
         delivery.deliver(linted.reports)?;
     }
-    let ended = delivery.finish()?;
+    let ended = delivery.finish(&Relint {
+        settings: &settings,
+        go_version: args.go_version.or(config.go_version),
+    })?;
     if !args.quiet && !stdin {
         eprintln!("{}", ended.totals.summary(args.write, args.unsafe_fixes));
     }
@@ -244,7 +252,7 @@ fn reads_stdin(args: &Args) -> Result<bool, String> {
 }
 
 /// The reporters of this run, each with the stream it prints to, in the order they print.
-fn reporters(args: &Args, mode: Mode, stdin: bool) -> Result<Vec<Sink>, String> {
+fn reporters(args: &Args, mode: &Mode, stdin: bool) -> Result<Vec<Sink>, String> {
     use crate::report::{
         check::Check, diff::Diff, list::List, source::FixedSource, statistics::Statistics,
     };
@@ -265,7 +273,7 @@ fn reporters(args: &Args, mode: Mode, stdin: bool) -> Result<Vec<Sink>, String> 
             stream: deliver::Stream::Stdout,
         }];
         // Machine formats are never coloured, and neither is the diff beside them.
-        if args.diff && mode == Mode::DryRun {
+        if args.diff && *mode == Mode::DryRun {
             sinks.push(Sink::stderr(Diff { color: false }));
         }
         return Ok(sinks);
@@ -367,6 +375,56 @@ fn lint_paths(args: &Args, config: &Config, settings: &Settings) -> Result<Linte
         )
     }));
     Ok(Linted { reports, errors })
+}
+
+/// Re-fixes one file for `--verify` as this run fixed it, with some findings withheld.
+struct Relint<'a> {
+    settings: &'a Settings,
+    /// `--go-version` or the config's, over each module's go.mod.
+    go_version: Option<GoVersion>,
+}
+
+impl verify::Refix for Relint<'_> {
+    fn refix(
+        &self,
+        path: &Path,
+        original: &[u8],
+        withheld: &[FindingKey],
+    ) -> Result<Vec<u8>, String> {
+        let settings = Settings {
+            withheld: withheld.to_vec(),
+            ..self.settings.clone()
+        };
+        // Fresh caches: the package's files on disk are the originals while this runs.
+        let versions = ModuleVersions::default();
+        let indexes = IndexStore::default();
+        let package = PackageContext::on_disk(&indexes, path, versions.import_path(path));
+        let context = FileContext {
+            explicit: true,
+            include_generated: true,
+            go_version: self.go_version.or_else(|| versions.for_file(path)),
+            package: &package,
+        };
+        let report = process_bytes(
+            path,
+            original.to_vec(),
+            &context,
+            &mut Linter::default(),
+            &settings,
+        );
+        if let Some(error) = &report.error {
+            return Err(format!(
+                "{}:{}:{}: {}",
+                display_path(path),
+                error.line,
+                error.column,
+                error.message
+            ));
+        }
+        Ok(report
+            .change()
+            .map_or_else(|| original.to_vec(), |(_, new)| new))
+    }
 }
 
 /// `deferfix -`: standard input as one file of the working directory's module.

@@ -170,6 +170,7 @@ pub fn run_package(
         apply,
         report_unused_ignores: false,
         unsafe_rules: Vec::new(),
+        withheld: Vec::new(),
     };
     // A package has one Go version: the `//deferfix:go` marker of any of its files.
     let all_text: String = decoded.iter().map(|(_, text)| text.as_str()).collect();
