@@ -20,6 +20,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::engine::Settings;
+use crate::fix::Applicability;
 use crate::goversion::GoVersion;
 use crate::transforms;
 
@@ -59,6 +61,44 @@ pub struct Config {
 }
 
 impl Config {
+    /// The rules to run and fixes to apply: `select`/`ignore` given on the command line replace
+    /// the file's lists (an empty slice keeps them); `apply` as in [`Settings::apply`].
+    pub fn settings(
+        &self,
+        select: &[String],
+        ignore: &[String],
+        apply: Option<Applicability>,
+        report_unused_ignores: bool,
+    ) -> Settings {
+        let chosen = |flag: &[String], file: &Option<Vec<String>>| {
+            if flag.is_empty() {
+                file.clone().unwrap_or_default()
+            } else {
+                flag.to_vec()
+            }
+        };
+        let select = chosen(select, &self.select);
+        let ignore = chosen(ignore, &self.ignore);
+        let rules = transforms::RULES
+            .iter()
+            .copied()
+            .filter(|rule| select.is_empty() || select.iter().any(|id| id == rule.id))
+            .filter(|rule| !ignore.iter().any(|id| id == rule.id))
+            .collect();
+        let unsafe_rules = transforms::RULES
+            .iter()
+            .filter(|rule| self.unsafe_rules.iter().any(|id| id == rule.id))
+            .map(|rule| rule.id)
+            .collect();
+        Settings {
+            rules,
+            apply,
+            report_unused_ignores,
+            unsafe_rules,
+            withheld: Vec::new(),
+        }
+    }
+
     /// The nearest `deferfix.toml` at or above `start`, read; an empty config when there is none.
     pub fn discover(start: &Path) -> Result<Config, String> {
         let found = start

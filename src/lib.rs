@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod query;
 pub mod report;
+pub mod server;
 pub mod since;
 pub mod source;
 pub mod summary;

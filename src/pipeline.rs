@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::package::PackageContext;
+use crate::analysis::package::{IndexStore, PackageContext};
 use crate::engine::{Linter, Outcome, Settings};
-use crate::goversion::GoVersion;
+use crate::goversion::{GoVersion, ModuleVersions};
 use crate::source::{SourceText, is_generated};
 
 /// A per-file error, reported as `path:line:col: message`.
@@ -113,6 +113,28 @@ pub fn process_bytes(
             )
         }
     }
+}
+
+/// Processes `bytes` as the file at `path`, on its own: its module's Go version (unless
+/// `go_version` overrides it) and its package's other files are read afresh, for files linted one
+/// at a time (the language server's documents, `--verify`'s re-fixes) rather than in a run.
+pub fn process_one(
+    path: &Path,
+    bytes: Vec<u8>,
+    explicit: bool,
+    go_version: Option<GoVersion>,
+    settings: &Settings,
+) -> FileReport {
+    let versions = ModuleVersions::default();
+    let indexes = IndexStore::default();
+    let package = PackageContext::on_disk(&indexes, path, versions.import_path(path));
+    let context = FileContext {
+        explicit,
+        include_generated: false,
+        go_version: go_version.or_else(|| versions.for_file(path)),
+        package: &package,
+    };
+    process_bytes(path, bytes, &context, &mut Linter::default(), settings)
 }
 
 /// Reads and processes one file from disk.

@@ -155,19 +155,7 @@ fn list_prints_paths_that_would_change() {
 
 /// Runs `deferfix ARGS -` in an empty directory with `input` on stdin.
 fn deferfix_stdin(input: &str, args: &[&str]) -> Output {
-    let dir = tree(&[]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_deferfix"))
-        .args(args)
-        .arg("-")
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A usage error exits before reading: the pipe may close under us.
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    child.wait_with_output().unwrap()
+    common::cli::deferfix_stdin(tree(&[]).path(), input, args)
 }
 
 #[test]

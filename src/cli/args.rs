@@ -11,8 +11,20 @@ use crate::walk;
 ///
 /// By default prints a unified diff of every safe fix and changes nothing.
 #[derive(Parser, Debug)]
-#[command(name = "deferfix", version, about, long_about = None)]
+#[command(
+    name = "deferfix",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Args {
+    /// `deferfix server`: run as a language server instead (a directory named `server` is
+    /// `./server`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Files or directories to process; `./...` and `dir/...` mean the directory, recursively;
     /// `-` alone reads Go source on stdin and writes the fixed source to stdout.
     #[arg(value_name = "PATH", default_value = ".")]
@@ -143,6 +155,12 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
+}
+
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Run a language server over stdio: diagnostics and code actions for open Go files.
+    Server,
 }
 
 fn parse_go_version(text: &str) -> Result<GoVersion, String> {

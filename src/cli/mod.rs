@@ -11,14 +11,14 @@ use std::process::ExitCode;
 use clap::Parser;
 use rayon::prelude::*;
 
-pub use args::{Args, ColorWhen};
+pub use args::{Args, ColorWhen, Command};
 
 use crate::analysis::package::{IndexStore, PackageContext};
 use crate::config::Config;
 use crate::engine::{FindingKey, Linter, Settings};
 use crate::fix::Applicability;
 use crate::goversion::{GoVersion, ModuleVersions};
-use crate::pipeline::{FileContext, FileReport, process_bytes, process_path};
+use crate::pipeline::{FileContext, FileReport, process_bytes, process_one, process_path};
 use crate::progress::Progress;
 use crate::report::{Format, display_path};
 use crate::source::SourceText;
@@ -96,39 +96,16 @@ fn settings(args: &Args, config: &Config, mode: &Mode) -> Result<Settings, Strin
             return Err(format!("unknown rule {id:?} (see --list-rules)"));
         }
     }
-    let select = if args.select.is_empty() {
-        config.select.clone().unwrap_or_default()
-    } else {
-        args.select.clone()
-    };
-    let ignore = if args.ignore.is_empty() {
-        config.ignore.clone().unwrap_or_default()
-    } else {
-        args.ignore.clone()
-    };
-    let rules = RULES
-        .iter()
-        .copied()
-        .filter(|rule| select.is_empty() || select.iter().any(|id| id == rule.id))
-        .filter(|rule| !ignore.iter().any(|id| id == rule.id))
-        .collect();
-    let threshold = threshold(args);
     let apply = match mode {
         Mode::Check => None,
-        Mode::DryRun | Mode::Filter | Mode::Write { .. } => Some(threshold),
+        Mode::DryRun | Mode::Filter | Mode::Write { .. } => Some(threshold(args)),
     };
-    let unsafe_rules = RULES
-        .iter()
-        .filter(|rule| config.unsafe_rules.iter().any(|id| id == rule.id))
-        .map(|rule| rule.id)
-        .collect();
-    Ok(Settings {
-        rules,
+    Ok(config.settings(
+        &args.select,
+        &args.ignore,
         apply,
-        report_unused_ignores: args.report_unused_ignores,
-        unsafe_rules,
-        withheld: Vec::new(),
-    })
+        args.report_unused_ignores,
+    ))
 }
 
 /// `--show-config`: the settings this run would use, as TOML.
@@ -165,6 +142,9 @@ fn show_config(args: &Args, config: &Config, settings: &Settings) -> String {
 }
 
 pub fn run(args: &Args) -> Result<u8, String> {
+    if args.command == Some(Command::Server) {
+        return crate::server::run();
+    }
     if args.list_rules {
         let width = RULES.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
         for rule in RULES {
@@ -395,23 +375,8 @@ impl verify::Refix for Relint<'_> {
             withheld: withheld.to_vec(),
             ..self.settings.clone()
         };
-        // Fresh caches: the package's files on disk are the originals while this runs.
-        let versions = ModuleVersions::default();
-        let indexes = IndexStore::default();
-        let package = PackageContext::on_disk(&indexes, path, versions.import_path(path));
-        let context = FileContext {
-            explicit: true,
-            include_generated: true,
-            go_version: self.go_version.or_else(|| versions.for_file(path)),
-            package: &package,
-        };
-        let report = process_bytes(
-            path,
-            original.to_vec(),
-            &context,
-            &mut Linter::default(),
-            &settings,
-        );
+        // Explicit: the file was fixed in this run, whatever it is.
+        let report = process_one(path, original.to_vec(), true, self.go_version, &settings);
         if let Some(error) = &report.error {
             return Err(format!(
                 "{}:{}:{}: {}",

@@ -1,7 +1,8 @@
 //! Running the `deferfix` binary on temporary trees, for the end-to-end tests.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 pub fn deferfix(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deferfix"))
@@ -31,4 +32,20 @@ pub fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 
 pub fn read(dir: &Path, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(name)).unwrap()
+}
+
+/// Runs `deferfix ARGS -` in `dir` with `input` on stdin.
+pub fn deferfix_stdin(dir: &Path, input: &str, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deferfix"))
+        .args(args)
+        .arg("-")
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A usage error exits before reading: the pipe may close under us.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().unwrap()
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod lsp;
 
 use std::path::{Path, PathBuf};
 

@@ -322,6 +322,24 @@ if ok then
   flush()
   vim.cmd("qall!")
 else
+  -- The server's stderr goes to Neovim's LSP log: copy this session's part of it (from the last
+  -- "[START]" line, at most 40 lines) so that a failure explains itself.
+  local ok_path, log_path = pcall(vim.lsp.get_log_path)
+  if ok_path and log_path and vim.fn.filereadable(log_path) == 1 then
+    local log = vim.fn.readfile(log_path)
+    local from = 1
+    for i = #log, 1, -1 do
+      if log[i]:find("[START]", 1, true) then
+        from = i
+        break
+      end
+    end
+    from = math.max(from, #log - 39)
+    say("lsp_log: %s", log_path)
+    for i = from, #log do
+      say("  | %s", log[i])
+    end
+  end
   say("result: error: %s", (tostring(err):gsub("\n", "\n  ")))
   flush()
   vim.cmd("cquit 1")
