@@ -330,3 +330,23 @@ fn exit_without_shutdown_is_exit_code_1() {
     client.notify("exit", Value::Null);
     assert_eq!(client.wait(), Some(1));
 }
+
+#[test]
+fn the_modules_go_version_decides_as_in_the_cli() {
+    let capture = "package p\n\nfunc each(items []int, run func(func())) {\n\tfor i := 0; i < len(items); i++ {\n\t\trun(func() {})\n\t\tgo func() {\n\t\t\t_ = items[i]\n\t\t}()\n\t}\n}\n";
+    for (go, expected) in [("1.21", 1), ("1.22", 0)] {
+        let dir = tree(&[(
+            "go.mod",
+            format!("module example.com/m\n\ngo {go}\n").as_bytes(),
+        )]);
+        let uri = uri(&dir.path().join("a.go"));
+        let mut client = start(dir.path());
+        client.open(&uri, 1, capture);
+        let diagnostics = client.diagnostics(&uri, 1);
+        assert_eq!(diagnostics.len(), expected, "go {go}: {diagnostics:#?}");
+        if expected == 1 {
+            assert_eq!(diagnostics[0]["code"], "loop-var-capture");
+        }
+        assert_eq!(client.shutdown(), Some(0));
+    }
+}
