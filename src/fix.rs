@@ -239,6 +239,8 @@ reason_codes! {
     ChangesBeforeReturn = "changes-before-return": "something the deferred call reads can change between the defer and the return",
     ImpureCall = "impure-call": "an argument calls something that may have effects or see other state when run at return",
     SwallowsPanics = "swallows-panics": "the fix makes recover work, which swallows every panic",
+    Reassigned = "reassigned": "the variable is assigned again later, so a defer after the first assignment would release only the first value",
+    OuterVariable = "outer-variable": "the value is created in a function literal but held by a variable of the enclosing function, which may use it after the literal returns",
 }
 
 /// One reported problem: which rule, where, what, and where its fix stands.

@@ -20,6 +20,18 @@ impl GoVersion {
         minor: 22,
     };
 
+    /// Go 1.23 collects unreferenced timers and tickers even when they were never stopped.
+    pub const COLLECTED_TIMERS: GoVersion = GoVersion {
+        major: 1,
+        minor: 23,
+    };
+
+    /// Go 1.21 is the oldest version a `//go:build` line can select.
+    const OLDEST_SELECTABLE: GoVersion = GoVersion {
+        major: 1,
+        minor: 21,
+    };
+
     /// Parses `1.21`, `1.21.3`, `1.22rc1`, `go1.21`.
     pub fn parse(text: &str) -> Option<GoVersion> {
         let text = text.trim().strip_prefix("go").unwrap_or(text.trim());
@@ -85,6 +97,16 @@ fn directory_of(file: &Path) -> PathBuf {
     match file.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+/// The language version a file is compiled with: a `//go:build` constraint that requires go1.N
+/// sets it (never below go1.21, the oldest version a file can select), else the module's
+/// (`None`: no go.mod and no constraint).
+pub fn file_version(module: Option<GoVersion>, text: &str) -> Option<GoVersion> {
+    match build_constraint_version(text) {
+        Some(required) => Some(required.max(GoVersion::OLDEST_SELECTABLE)),
+        None => module,
     }
 }
 

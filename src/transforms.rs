@@ -28,6 +28,8 @@ pub mod exit_after_defer;
 pub mod loop_var_capture;
 #[path = "../transforms/lost-cancel/mod.rs"]
 pub mod lost_cancel;
+#[path = "../transforms/ticker-stop/mod.rs"]
+pub mod ticker_stop;
 #[path = "../transforms/tx-rollback/mod.rs"]
 pub mod tx_rollback;
 
@@ -148,6 +150,7 @@ pub static RULES: &[&Rule] = &[
     &tx_rollback::RULE,
     &defer_before_check::RULE,
     &lost_cancel::RULE,
+    &ticker_stop::RULE,
     &defer_eval::RULE,
     &defer_recover::RULE,
     &exit_after_defer::RULE,

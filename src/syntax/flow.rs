@@ -256,6 +256,35 @@ impl Exits {
     }
 }
 
+/// Where `statement` may run more than once per call of `function`: `Some("a loop")` inside a
+/// `for` of the function, `Some("code a backward goto repeats")` below a label a later `goto`
+/// jumps back to, `None` otherwise. A defer added there would pile up until the function returns.
+pub fn repeats_within(statement: Node, function: Node, text: &str) -> Option<&'static str> {
+    let in_loop = ancestors(statement)
+        .take_while(|node| node.id() != function.id())
+        .any(|node| node.kind() == "for_statement");
+    if in_loop {
+        return Some("a loop");
+    }
+    let nodes = descendants(function, |node| {
+        is_function(node) && node.id() != function.id()
+    });
+    let labels_before: Vec<&str> = nodes
+        .iter()
+        .filter(|node| {
+            node.kind() == "labeled_statement" && node.start_byte() < statement.start_byte()
+        })
+        .filter_map(|node| node.child_by_field_name("label"))
+        .map(|label| &text[label.byte_range()])
+        .collect();
+    let jumps_back = nodes.iter().any(|node| {
+        node.kind() == "goto_statement"
+            && node.start_byte() > statement.end_byte()
+            && jump_label(*node, text).is_some_and(|label| labels_before.contains(&label))
+    });
+    jumps_back.then_some("code a backward goto repeats")
+}
+
 /// Whether `statement` runs at most once per call of its function although it sits in a loop:
 /// every path from it leaves the outermost loop of the function for good (a `return`, a call
 /// that never returns, a `break` of the outermost loop or of a statement around it, a forward

@@ -8,7 +8,7 @@ use tree_sitter::Node;
 
 use crate::analysis::scope::is_struct_field_key;
 use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
-use crate::goversion::{GoVersion, build_constraint_version};
+use crate::goversion::{GoVersion, file_version};
 use crate::syntax::indent::{indentation_at, starts_line};
 use crate::syntax::names::{Declaration, expression_list, find_declaration, is_declared_name};
 use crate::syntax::{
@@ -42,19 +42,6 @@ fn shares_loop_variables(module: Option<GoVersion>, text: &str) -> bool {
 
 fn is_before_per_iteration(version: Option<GoVersion>) -> bool {
     version.is_none_or(|version| version < GoVersion::PER_ITERATION_LOOP_VARS)
-}
-
-/// The language version a file is compiled with: a `//go:build` constraint that requires go1.N
-/// sets it (never below go1.21, the oldest version a file can select), else the module's.
-fn file_version(module: Option<GoVersion>, text: &str) -> Option<GoVersion> {
-    const OLDEST_SELECTABLE: GoVersion = GoVersion {
-        major: 1,
-        minor: 21,
-    };
-    match build_constraint_version(text) {
-        Some(required) => Some(required.max(OLDEST_SELECTABLE)),
-        None => module,
-    }
 }
 
 /// How a function literal gets to run after the iteration.

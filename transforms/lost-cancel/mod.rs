@@ -13,11 +13,11 @@ use crate::analysis::scope::BindingKind;
 use crate::analysis::types::{Package, results_of};
 use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::single_value;
-use crate::syntax::flow::jump_label;
+use crate::syntax::flow::repeats_within;
 use crate::syntax::known::CONTEXT_CONSTRUCTORS;
 use crate::syntax::names::{expression_list, fresh_name, used_names};
 use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after};
-use crate::syntax::{GoFile, ancestors, descendants, enclosing_function, is_function};
+use crate::syntax::{GoFile, ancestors, enclosing_function};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
 
 pub static RULE: Rule = Rule {
@@ -142,32 +142,7 @@ fn fix<'a>(
             "the assignment is not a statement of a block (an if or switch initializer): no defer can follow it there",
         ));
     }
-    let in_loop = ancestors(statement)
-        .take_while(|node| node.id() != function.id())
-        .any(|node| node.kind() == "for_statement");
-    // A `goto` back to a label above the assignment loops just the same.
-    let nodes = descendants(function, |node| {
-        is_function(node) && node.id() != function.id()
-    });
-    let labels_before: Vec<&str> = nodes
-        .iter()
-        .filter(|node| {
-            node.kind() == "labeled_statement" && node.start_byte() < statement.start_byte()
-        })
-        .filter_map(|node| node.child_by_field_name("label"))
-        .map(|label| &text[label.byte_range()])
-        .collect();
-    let jumps_back = nodes.iter().any(|node| {
-        node.kind() == "goto_statement"
-            && node.start_byte() > statement.end_byte()
-            && jump_label(*node, text).is_some_and(|label| labels_before.contains(&label))
-    });
-    if in_loop || jumps_back {
-        let place = if in_loop {
-            "a loop"
-        } else {
-            "code a backward goto repeats"
-        };
+    if let Some(place) = repeats_within(statement, function, text) {
         return Err(Reason::new(
             ReasonCode::InLoop,
             format!(
