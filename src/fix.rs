@@ -240,6 +240,7 @@ reason_codes! {
     ImpureCall = "impure-call": "an argument calls something that may have effects or see other state when run at return",
     SwallowsPanics = "swallows-panics": "the fix makes recover work, which swallows every panic",
     Reassigned = "reassigned": "the variable is assigned again later, so a defer after the first assignment would release only the first value",
+    EvaluatedEarlier = "evaluated-earlier": "the moved expression would be evaluated before the goroutine starts instead of inside it, and what it reads may differ then",
     OuterVariable = "outer-variable": "the value is created in a function literal but held by a variable of the enclosing function, which may use it after the literal returns",
 }
 

@@ -32,6 +32,8 @@ pub mod lost_cancel;
 pub mod ticker_stop;
 #[path = "../transforms/tx-rollback/mod.rs"]
 pub mod tx_rollback;
+#[path = "../transforms/waitgroup-done/mod.rs"]
+pub mod waitgroup_done;
 
 /// Everything the engine needs to know about a rule.
 pub struct Rule {
@@ -151,6 +153,7 @@ pub static RULES: &[&Rule] = &[
     &defer_before_check::RULE,
     &lost_cancel::RULE,
     &ticker_stop::RULE,
+    &waitgroup_done::RULE,
     &defer_eval::RULE,
     &defer_recover::RULE,
     &exit_after_defer::RULE,

@@ -181,6 +181,7 @@ pub fn clause_statements(clause: Node) -> Vec<Node> {
 pub struct Exits {
     os: Option<String>,
     log: Option<String>,
+    runtime: Option<String>,
 }
 
 /// `log` functions that print and then call `os.Exit(1)`.
@@ -195,6 +196,7 @@ impl Exits {
         Exits {
             os: imports.name_of("os").map(str::to_owned),
             log: imports.name_of("log").map(str::to_owned),
+            runtime: imports.name_of("runtime").map(str::to_owned),
         }
     }
 
@@ -202,6 +204,7 @@ impl Exits {
         Exits {
             os: package_name(root, text, "os"),
             log: package_name(root, text, "log"),
+            runtime: package_name(root, text, "runtime"),
         }
     }
 
@@ -211,10 +214,14 @@ impl Exits {
             || is_package_call(call, text, self.log.as_deref(), LOG_FATAL)
     }
 
-    /// Whether `call` never returns to its caller: `panic`, an exit of the program, or a method
+    /// Whether `call` never returns to its caller: `panic`, an exit of the program,
+    /// `runtime.Goexit()`, or a method
     /// named like a `testing.TB` stop (`t.Fatalf`, `b.SkipNow`) on a variable.
     pub fn never_returns(&self, call: Node, text: &str) -> bool {
-        if is_panic_call(call, text) || self.ends_program(call, text) {
+        if is_panic_call(call, text)
+            || self.ends_program(call, text)
+            || is_package_call(call, text, self.runtime.as_deref(), &["Goexit"])
+        {
             return true;
         }
         call.child_by_field_name("function")

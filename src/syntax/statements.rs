@@ -27,18 +27,36 @@ pub fn statement_lines(text: &str, statement: Node) -> Option<Range<usize>> {
     if !text[statement.end_byte()..end].trim().is_empty() {
         return None;
     }
+    Some(leading_comments_start(text, statement)..end)
+}
+
+/// The start of the line of `statement`, or of the comment lines directly above it: leading
+/// comments travel with the statement they describe.
+fn leading_comments_start(text: &str, statement: Node) -> usize {
     let mut start = line_start(text, statement.start_byte());
-    // Leading comments travel with the statement they describe.
-    let mut previous = statement.prev_named_sibling();
-    while let Some(comment) = previous.filter(|node| node.kind() == "comment") {
+    let mut previous = previous_comment(statement);
+    while let Some(comment) = previous {
         let comment_line_end = line_end(text, comment.end_byte());
         if comment_line_end != start || !starts_line(text, comment.start_byte()) {
             break;
         }
         start = line_start(text, comment.start_byte());
-        previous = comment.prev_named_sibling();
+        previous = previous_comment(comment);
     }
-    Some(start..end)
+    start
+}
+
+/// The comment right before `node`: its previous sibling, or, for the first statement of a block
+/// (tree-sitter-go keeps comments after `{` outside the `statement_list`), the list's.
+fn previous_comment(node: Node) -> Option<Node> {
+    let previous = match node.prev_named_sibling() {
+        Some(previous) => previous,
+        None => node
+            .parent()
+            .filter(|parent| parent.kind() == "statement_list")?
+            .prev_named_sibling()?,
+    };
+    (previous.kind() == "comment").then_some(previous)
 }
 
 /// The edit that removes `lines` (from [`statement_lines`]), also removing one blank line when the
@@ -155,6 +173,36 @@ pub fn move_after(text: &str, statements: &[Node], anchor: Node) -> Option<Vec<E
     };
     edits.push(Edit::insert(insert_at, format!("{newline}{moved}")));
     Some(edits)
+}
+
+/// The edits that move `statement` (with its leading comments) onto the lines right before
+/// `anchor` (and its leading comments), a statement that starts its line, re-indented like `anchor` (which may be in an outer
+/// block). `None` when the statement shares its lines with other code, holds a raw string (whose
+/// lines cannot be re-indented), or a trailing comment next to either place would make gofmt
+/// realign.
+pub fn move_before(text: &str, statement: Node, anchor: Node) -> Option<Vec<Edit>> {
+    let insert_at = leading_comments_start(text, anchor);
+    let lines = statement_lines(text, statement)?;
+    if !starts_line(text, anchor.start_byte())
+        || (lines.start <= insert_at && insert_at < lines.end)
+        || text[lines.clone()].contains('`')
+        || !clear_of_trailing_comments(text, &[insert_at, lines.start, lines.end.saturating_sub(1)])
+    {
+        return None;
+    }
+    let from = indentation_at(text, statement.start_byte());
+    let to = indentation_at(text, anchor.start_byte());
+    let moved: String = text[lines.clone()]
+        .split_inclusive('\n')
+        .map(|line| match line.strip_prefix(from) {
+            Some(rest) => format!("{to}{rest}"),
+            None => line.to_owned(),
+        })
+        .collect();
+    Some(vec![
+        Edit::insert(insert_at, moved),
+        remove_lines(text, lines),
+    ])
 }
 
 /// The statements strictly between two statements of the same block (comments left out).

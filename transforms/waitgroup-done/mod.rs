@@ -1,0 +1,427 @@
+//! waitgroup-done: in a `go func() { … }()` literal, (a) `defer wg.Done()` comes after code that
+//! can leave the goroutine, or (b) `wg.Add(n)` runs inside the goroutine instead of before it.
+//!
+//! Fix: (a) move the defer to the top of the literal; (b) move the Add before the `go` statement.
+
+use tree_sitter::Node;
+
+use crate::analysis::FileAnalysis;
+use crate::analysis::types::{Package, Type};
+use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
+use crate::syntax::flow::{Exits, repeats_within};
+use crate::syntax::statements::move_before;
+use crate::syntax::{block_statements, descendants, is_function, selector_call};
+use crate::transforms::{QueryMatch, Rule, RuleContext};
+
+pub static RULE: Rule = Rule {
+    id: "waitgroup-done",
+    summary: "a goroutine defers wg.Done() after code that can leave it, or calls wg.Add itself",
+    docs: include_str!("README.md"),
+    query_source: include_str!("query.scm"),
+    keywords: &["Done"],
+    anchors: &["go_statement"],
+    severity: crate::transforms::Severity::Major,
+    applies_to: crate::transforms::any_go_version,
+    reasons: &[
+        ReasonCode::UnknownType,
+        ReasonCode::PassesDefer,
+        ReasonCode::InLoop,
+        ReasonCode::DeclaredBetween,
+        ReasonCode::WritesBetween,
+        ReasonCode::LeavesBetween,
+        ReasonCode::EvaluatedEarlier,
+        ReasonCode::Layout,
+    ],
+    check,
+    compiled: std::sync::OnceLock::new(),
+};
+
+/// What the declarations say the receiver of `Done`/`Add` is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    /// `sync.WaitGroup` or a pointer to one.
+    Sync,
+    /// Nothing shows its type: a finding, but no fix.
+    Unknown,
+    /// Some other type (an atomic counter, a custom group): not this rule's business.
+    Other,
+}
+
+/// One goroutine literal, with what the checks need about it.
+struct Goroutine<'a> {
+    statement: Node<'a>,
+    literal: Node<'a>,
+    body: Vec<Node<'a>>,
+}
+
+fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
+    let analysis = context.analysis;
+    let exits = Exits::with_imports(&analysis.imports);
+    let mut findings = Vec::new();
+    for found in matches {
+        let (Some(statement), Some(body)) = (found.get("anchor"), found.get("body")) else {
+            continue;
+        };
+        let Some(literal) = body.parent() else {
+            continue;
+        };
+        let goroutine = Goroutine {
+            statement,
+            literal,
+            body: block_statements(body),
+        };
+        findings.extend(late_done(analysis, &exits, &goroutine));
+        findings.extend(add_inside(analysis, &exits, &goroutine));
+    }
+    findings
+}
+
+fn group_of<'a>(analysis: &FileAnalysis<'a>, receiver: Node<'a>) -> Group {
+    match analysis.type_of(receiver).dereferenced() {
+        Type::Named(named)
+            if named.package == Package::Path("sync".to_owned()) && named.name == "WaitGroup" =>
+        {
+            Group::Sync
+        }
+        // An interface may hold a *sync.WaitGroup.
+        Type::Unknown | Type::Interface => Group::Unknown,
+        named @ Type::Named(_) if analysis.underlying(named) == Type::Interface => Group::Unknown,
+        _ => Group::Other,
+    }
+}
+
+/// The receiver of `statement` when it is `RECEIVER.method(arguments)` as an expression
+/// statement, or deferred when `deferred`.
+fn method_statement<'a>(
+    analysis: &FileAnalysis<'a>,
+    statement: Node<'a>,
+    method: &str,
+    deferred: bool,
+) -> Option<(Node<'a>, Node<'a>)> {
+    let kind = if deferred {
+        "defer_statement"
+    } else {
+        "expression_statement"
+    };
+    if statement.kind() != kind {
+        return None;
+    }
+    let call = statement.named_child(0)?;
+    let (receiver, field) = selector_call(call)?;
+    (analysis.text_of(field) == method).then_some((receiver, call))
+}
+
+/// Calls `RECEIVER.method(…)` anywhere in the literal (nested literals too), by the receiver's
+/// spelling.
+fn calls_on<'a>(
+    analysis: &FileAnalysis<'a>,
+    literal: Node<'a>,
+    receiver: &str,
+    method: &str,
+) -> Vec<Node<'a>> {
+    descendants(literal, |_| false)
+        .into_iter()
+        .filter(|node| {
+            selector_call(*node).is_some_and(|(operand, field)| {
+                analysis.text_of(operand) == receiver && analysis.text_of(field) == method
+            })
+        })
+        .collect()
+}
+
+/// (a) `defer wg.Done()` after a statement that can leave the goroutine.
+fn late_done<'a>(
+    analysis: &FileAnalysis<'a>,
+    exits: &Exits,
+    goroutine: &Goroutine<'a>,
+) -> Option<Finding> {
+    let text = analysis.text();
+    let (index, defer, receiver, call) =
+        goroutine
+            .body
+            .iter()
+            .enumerate()
+            .find_map(|(index, statement)| {
+                let (receiver, call) = method_statement(analysis, *statement, "Done", true)?;
+                Some((index, *statement, receiver, call))
+            })?;
+    let group = group_of(analysis, receiver);
+    let before = &goroutine.body[..index];
+    let leaving = before
+        .iter()
+        .find(|statement| exits.may_leave(**statement, text))?;
+    let name = analysis.text_of(receiver);
+    // Done also called by hand (on the early path), or an Add inside the goroutine before the
+    // defer: the early path is balanced already, and a Done there would go negative.
+    let other_done = calls_on(analysis, goroutine.literal, name, "Done")
+        .iter()
+        .any(|other| other.id() != call.id());
+    let add_before = calls_on(analysis, goroutine.literal, name, "Add")
+        .iter()
+        .any(|add| add.start_byte() < defer.start_byte());
+    if group == Group::Other || other_done || add_before {
+        return None;
+    }
+    let message = format!(
+        "`defer {name}.Done()` comes after code that can leave the goroutine ({}): on that path Done never runs and {name}.Wait() blocks forever; defer it first",
+        analysis.location(*leaving)
+    );
+    Some(Finding {
+        rule: RULE.id,
+        span: defer.byte_range(),
+        message,
+        fix: move_done_first(analysis, goroutine, defer, receiver, before, group).into(),
+    })
+}
+
+fn move_done_first<'a>(
+    analysis: &FileAnalysis<'a>,
+    goroutine: &Goroutine<'a>,
+    defer: Node<'a>,
+    receiver: Node<'a>,
+    before: &[Node<'a>],
+    group: Group,
+) -> Result<FixState, Reason> {
+    let text = analysis.text();
+    let name = analysis.text_of(receiver);
+    if group == Group::Unknown {
+        return Err(not_a_wait_group(name));
+    }
+    if let Some(place) = repeats_within(defer, goroutine.literal, text) {
+        return Err(Reason::new(
+            ReasonCode::InLoop,
+            format!("the defer is in {place}, which moving it would run only once"),
+        ));
+    }
+    if let Some(reason) = changed_between(analysis, &[receiver], before, "the defer") {
+        return Err(reason);
+    }
+    let first = *before.first().ok_or_else(layout)?;
+    let edits = move_before(text, defer, first).ok_or_else(layout)?;
+    let passed = before
+        .iter()
+        .flat_map(|statement| {
+            std::iter::once(*statement).chain(descendants(*statement, is_function))
+        })
+        .find(|node| node.kind() == "defer_statement");
+    let held_back = passed.map(|other| {
+        Reason::new(
+            ReasonCode::PassesDefer,
+            format!(
+                "the defer would move above `{}` ({}): at exit {name}.Done() would then run after it instead of before",
+                crate::transforms::shown(analysis.text_of(other)),
+                analysis.location(other)
+            ),
+        )
+    });
+    Ok(Fix::new(
+        format!("move `defer {name}.Done()` to the top of the goroutine"),
+        edits,
+    )
+    .classified(held_back))
+}
+
+/// (b) `wg.Add(n)` as a top-level statement of the goroutine.
+fn add_inside<'a>(
+    analysis: &FileAnalysis<'a>,
+    exits: &Exits,
+    goroutine: &Goroutine<'a>,
+) -> Option<Finding> {
+    let (index, add, receiver, call) =
+        goroutine
+            .body
+            .iter()
+            .enumerate()
+            .find_map(|(index, statement)| {
+                let (receiver, call) = method_statement(analysis, *statement, "Add", false)?;
+                Some((index, *statement, receiver, call))
+            })?;
+    let name = analysis.text_of(receiver);
+    let group = group_of(analysis, receiver);
+    let dones = calls_on(analysis, goroutine.literal, name, "Done");
+    // A Done (deferred or not) above the Add means the goroutine was counted before it started
+    // and holds that count while it adds more (for goroutines of its own): that is correct.
+    let counted_already = dones
+        .iter()
+        .any(|done| done.start_byte() < add.start_byte());
+    let starts_another = goroutine
+        .body
+        .get(index + 1)
+        .is_some_and(|next| next.kind() == "go_statement");
+    // Without a type, only a receiver the goroutine also calls Done on is taken for a group.
+    if group == Group::Other
+        || (group == Group::Unknown && dones.is_empty())
+        || counted_already
+        || starts_another
+    {
+        return None;
+    }
+    let message = format!(
+        "{name}.Add runs inside the goroutine: {name}.Wait() can return before the goroutine has started; call Add before the go statement"
+    );
+    let before = &goroutine.body[..index];
+    Some(Finding {
+        rule: RULE.id,
+        span: add.byte_range(),
+        message,
+        fix: move_add_out(
+            analysis, exits, goroutine, add, receiver, call, before, group,
+        )
+        .into(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn move_add_out<'a>(
+    analysis: &FileAnalysis<'a>,
+    exits: &Exits,
+    goroutine: &Goroutine<'a>,
+    add: Node<'a>,
+    receiver: Node<'a>,
+    call: Node<'a>,
+    before: &[Node<'a>],
+    group: Group,
+) -> Result<FixState, Reason> {
+    let text = analysis.text();
+    let name = analysis.text_of(receiver);
+    if group == Group::Unknown {
+        return Err(not_a_wait_group(name));
+    }
+    let arguments = call.child_by_field_name("arguments").ok_or_else(layout)?;
+    if let Some(inner) = declared_inside(analysis, goroutine.literal, &[receiver, arguments]) {
+        return Err(Reason::new(
+            ReasonCode::DeclaredBetween,
+            format!(
+                "`{}` is declared inside the goroutine ({}), so the Add cannot move before the go statement",
+                analysis.text_of(inner),
+                analysis.location(inner)
+            ),
+        ));
+    }
+    if let Some(leaving) = before
+        .iter()
+        .find(|statement| exits.may_leave(**statement, text))
+    {
+        return Err(Reason::new(
+            ReasonCode::LeavesBetween,
+            format!(
+                "code before the Add can leave the goroutine ({}): moved out, the Add would count a goroutine that never calls Done",
+                analysis.location(*leaving)
+            ),
+        ));
+    }
+    if let Some(reason) = changed_between(analysis, &[receiver, arguments], before, "the Add") {
+        return Err(reason);
+    }
+    let edits = move_before(text, add, goroutine.statement).ok_or_else(layout)?;
+    let delta = analysis.text_of(arguments);
+    let held_back = (!is_literal_delta(arguments)).then(|| {
+        Reason::new(
+            ReasonCode::EvaluatedEarlier,
+            format!(
+                "the delta {} would be evaluated before the goroutine starts instead of inside it, and may differ then",
+                delta
+                    .strip_prefix('(')
+                    .and_then(|inner| inner.strip_suffix(')'))
+                    .unwrap_or(delta)
+            ),
+        )
+    });
+    Ok(Fix::new(
+        format!("move `{name}.Add{delta}` before the go statement"),
+        edits,
+    )
+    .classified(held_back))
+}
+
+/// `(1)`, `(2)`, `(-1)`: a delta that is the same whenever it is evaluated.
+fn is_literal_delta(arguments: Node) -> bool {
+    let mut cursor = arguments.walk();
+    let values: Vec<Node> = arguments.named_children(&mut cursor).collect();
+    match values.as_slice() {
+        [value] => {
+            let value = match value.kind() {
+                "unary_expression" => value.child_by_field_name("operand").unwrap_or(*value),
+                _ => *value,
+            };
+            value.kind() == "int_literal"
+        }
+        _ => false,
+    }
+}
+
+/// The first identifier in `parts` that names a binding declared inside the goroutine literal
+/// (its parameters, or a local).
+fn declared_inside<'a>(
+    analysis: &FileAnalysis<'a>,
+    literal: Node<'a>,
+    parts: &[Node<'a>],
+) -> Option<Node<'a>> {
+    identifiers(parts).into_iter().find(|ident| {
+        analysis.resolve(*ident).is_some_and(|(scopes, id)| {
+            let declared = scopes.binding(id).ident;
+            literal.start_byte() <= declared.start_byte()
+                && declared.end_byte() <= literal.end_byte()
+        })
+    })
+}
+
+/// A reason when a statement the moved code passes declares or assigns a variable it uses.
+fn changed_between<'a>(
+    analysis: &FileAnalysis<'a>,
+    parts: &[Node<'a>],
+    between: &[Node<'a>],
+    moved: &str,
+) -> Option<Reason> {
+    let inside = |node: Node| {
+        between.iter().any(|statement| {
+            statement.start_byte() <= node.start_byte() && node.end_byte() <= statement.end_byte()
+        })
+    };
+    identifiers(parts).into_iter().find_map(|ident| {
+        let (scopes, id) = analysis.resolve(ident)?;
+        let name = analysis.text_of(ident);
+        if inside(scopes.binding(id).ident) {
+            return Some(Reason::new(
+                ReasonCode::DeclaredBetween,
+                format!(
+                    "`{name}` is declared before {moved} ({})",
+                    analysis.location(scopes.binding(id).ident)
+                ),
+            ));
+        }
+        let write = scopes
+            .writes(id)
+            .iter()
+            .find(|write| inside(write.statement))?;
+        Some(Reason::new(
+            ReasonCode::WritesBetween,
+            format!(
+                "`{name}` is assigned before {moved} ({})",
+                analysis.location(write.statement)
+            ),
+        ))
+    })
+}
+
+fn identifiers<'a>(parts: &[Node<'a>]) -> Vec<Node<'a>> {
+    parts
+        .iter()
+        .flat_map(|part| std::iter::once(*part).chain(descendants(*part, |_| false)))
+        .filter(|node| node.kind() == "identifier")
+        .collect()
+}
+
+fn not_a_wait_group(name: &str) -> Reason {
+    Reason::new(
+        ReasonCode::UnknownType,
+        format!("nothing shows that `{name}` is a sync.WaitGroup"),
+    )
+}
+
+fn layout() -> Reason {
+    Reason::new(
+        ReasonCode::Layout,
+        "the statement shares its line with other code, holds a raw string, or sits next to a trailing comment gofmt aligns",
+    )
+}
