@@ -9,6 +9,7 @@ use crate::analysis::FileAnalysis;
 use crate::analysis::types::{Package, Type};
 use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::flow::{Exits, repeats_within};
+use crate::syntax::names::{assignment_targets, contains, root_identifier};
 use crate::syntax::statements::move_before;
 use crate::syntax::{block_statements, descendants, is_function, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
@@ -366,39 +367,51 @@ fn declared_inside<'a>(
     })
 }
 
-/// A reason when a statement the moved code passes declares or assigns a variable it uses.
+/// A reason when a statement the moved code passes declares a variable it uses, or assigns one
+/// (`wg = other`) or a field or element of one (`p.wg = other`).
 fn changed_between<'a>(
     analysis: &FileAnalysis<'a>,
     parts: &[Node<'a>],
     between: &[Node<'a>],
     moved: &str,
 ) -> Option<Reason> {
-    let inside = |node: Node| {
-        between.iter().any(|statement| {
-            statement.start_byte() <= node.start_byte() && node.end_byte() <= statement.end_byte()
+    let inside = |node: Node| between.iter().any(|statement| contains(*statement, node));
+    let assignments: Vec<Node<'a>> = between
+        .iter()
+        .flat_map(|statement| std::iter::once(*statement).chain(descendants(*statement, |_| false)))
+        .filter(|node| {
+            matches!(
+                node.kind(),
+                "assignment_statement" | "inc_statement" | "dec_statement"
+            )
         })
-    };
+        .collect();
     identifiers(parts).into_iter().find_map(|ident| {
         let (scopes, id) = analysis.resolve(ident)?;
         let name = analysis.text_of(ident);
-        if inside(scopes.binding(id).ident) {
+        let declared = scopes.binding(id).ident;
+        if inside(declared) {
             return Some(Reason::new(
                 ReasonCode::DeclaredBetween,
                 format!(
                     "`{name}` is declared before {moved} ({})",
-                    analysis.location(scopes.binding(id).ident)
+                    analysis.location(declared)
                 ),
             ));
         }
-        let write = scopes
-            .writes(id)
-            .iter()
-            .find(|write| inside(write.statement))?;
+        let written = assignments.iter().find(|assignment| {
+            assignment_targets(**assignment).into_iter().any(|target| {
+                root_identifier(target)
+                    .and_then(|root| analysis.resolve(root))
+                    .is_some_and(|(_, target_id)| target_id == id)
+            })
+        })?;
         Some(Reason::new(
             ReasonCode::WritesBetween,
             format!(
-                "`{name}` is assigned before {moved} ({})",
-                analysis.location(write.statement)
+                "`{}` ({}) changes `{name}` before {moved}",
+                crate::transforms::shown(analysis.text_of(*written)),
+                analysis.location(*written)
             ),
         ))
     })
