@@ -44,6 +44,7 @@ pub static RULE: Rule = Rule {
     applies_to: imports_a_covered_package,
     reasons: &[
         ReasonCode::UnknownReceiver,
+        ReasonCode::EarlierClosure,
         ReasonCode::UnknownType,
         ReasonCode::CheckNotPlain,
         ReasonCode::InLoop,
@@ -114,6 +115,13 @@ enum Origin {
     /// A database/sql-like method name on a value of unknown type, in a file importing the
     /// package.
     Unknown,
+}
+
+/// Where the value lives: its function, and its binding with those derived from it.
+struct Scope<'s, 'a> {
+    function: Node<'a>,
+    scopes: &'s Scopes<'a>,
+    tracked: &'s [BindingId],
 }
 
 /// An acquiring statement `x, err := CALL`.
@@ -240,9 +248,10 @@ fn finding<'a>(
     if binding.kind != BindingKind::Local || binding.function.id() != function.id() {
         return None;
     }
-    if released_in(function, acquired, text) || handed_out(analysis, &scopes, id, function) {
+    if released_in(function, acquired, text) {
         return None;
     }
+    let tracked = kept_locally(analysis, &scopes, id, function)?;
     let Acquired { value, family, .. } = *acquired;
     let call = shown(acquired.call_text);
     let message = match family {
@@ -256,7 +265,12 @@ fn finding<'a>(
             "the body of {value} from {call} is never closed: its connection cannot go back to the pool; defer {value}.Body.Close() after the error check"
         ),
     };
-    let fix = inserted_close(analysis, acquired, function, exits);
+    let scope = Scope {
+        function,
+        scopes: &scopes,
+        tracked: &tracked,
+    };
+    let fix = inserted_close(analysis, acquired, &scope, exits);
     Some(Finding {
         rule: RULE.id,
         span: statement.byte_range(),
@@ -283,30 +297,49 @@ fn released_in(function: Node, acquired: &Acquired, text: &str) -> bool {
     })
 }
 
-/// Whether the value, or anything derived from it, may be released by other code: returned,
-/// stored outside the function, sent, used by a goroutine, passed to a function that may keep
-/// it, or passed (itself or its `Body`) to a function of this package or a literal, which may
-/// close it. Modelled standard-library calls (`io.ReadAll(resp.Body)`, `json.NewDecoder`) only
-/// read it.
-fn handed_out<'a>(
+/// The value's binding and those derived from it, unless the value may be released by other
+/// code: returned, stored outside the function, sent, used by a goroutine, passed to a function
+/// that may keep it, or passed (itself or its `Body`) to a function of this package or a
+/// literal, which may close it. Modelled standard-library calls (`io.ReadAll(resp.Body)`,
+/// `json.NewDecoder`) only read it.
+fn kept_locally<'a>(
     analysis: &FileAnalysis<'a>,
     scopes: &Scopes<'a>,
     id: BindingId,
     function: Node<'a>,
-) -> bool {
+) -> Option<Vec<BindingId>> {
     let region = Region {
         node: function,
         kind: RegionKind::Function,
     };
     let traced = trace(analysis, scopes, region, &[id], &Policy::RESOURCE, None);
     if traced.escape.is_some() {
-        return true;
+        return None;
     }
-    traced.tracked.iter().any(|tracked| {
+    let passed_on = traced.tracked.iter().any(|tracked| {
         scopes
             .reads(*tracked)
             .iter()
             .any(|read| passed_to_package_code(analysis, *read))
+    });
+    (!passed_on).then_some(traced.tracked)
+}
+
+/// A read of the value in a defer or function literal made before `before` (the end of the
+/// error check): it may run after the new deferred close, and see the value closed.
+fn earlier_closure_read<'a>(
+    scopes: &Scopes<'a>,
+    tracked: &[BindingId],
+    function: Node<'a>,
+    before: usize,
+) -> Option<Node<'a>> {
+    tracked.iter().find_map(|binding| {
+        scopes.reads(*binding).iter().copied().find(|read| {
+            read.start_byte() < before
+                && ancestors(*read)
+                    .take_while(|node| node.id() != function.id())
+                    .any(|node| matches!(node.kind(), "func_literal" | "defer_statement"))
+        })
     })
 }
 
@@ -347,9 +380,10 @@ fn passed_to_package_code<'a>(analysis: &FileAnalysis<'a>, read: Node<'a>) -> bo
 fn inserted_close<'a>(
     analysis: &FileAnalysis<'a>,
     acquired: &Acquired<'a>,
-    function: Node<'a>,
+    scope: &Scope<'_, 'a>,
     exits: &Exits,
 ) -> Result<FixState, Reason> {
+    let function = scope.function;
     let text = analysis.text();
     let Acquired {
         statement,
@@ -395,15 +429,26 @@ fn inserted_close<'a>(
         return Err(layout());
     }
     let edit = insert_line_after(text, anchor, &format!("defer {release}")).ok_or_else(layout)?;
-    let held_back = (origin == Origin::ResultTyped).then(|| {
-        Reason::new(
-            ReasonCode::UnknownReceiver,
+    let earlier = earlier_closure_read(scope.scopes, scope.tracked, function, anchor.end_byte());
+    let held_back = match earlier {
+        Some(read) => Some(Reason::new(
+            ReasonCode::EarlierClosure,
             format!(
-                "`{value}` ({}) comes from a method of a value not known to be database/sql, sqlx or an *http.Client, which may return a nil error without a value to close",
-                analysis.location(statement)
+                "a defer or function literal made before the new defer reads `{}` ({}) and may run after it, on a closed value",
+                analysis.text_of(read),
+                analysis.location(read)
             ),
-        )
-    });
+        )),
+        None => (origin == Origin::ResultTyped).then(|| {
+            Reason::new(
+                ReasonCode::UnknownReceiver,
+                format!(
+                    "`{value}` ({}) comes from a method of a value not known to be database/sql, sqlx or an *http.Client, which may return a nil error without a value to close",
+                    analysis.location(statement)
+                ),
+            )
+        }),
+    };
     Ok(Fix::new(
         format!("defer {release} right after the error check"),
         vec![edit],
