@@ -203,6 +203,9 @@ fn origin<'a>(
         return (path == HTTP && HTTP_FUNCTIONS.contains(&method))
             .then_some((Family::Http, Origin::Known));
     }
+    if is_http_method && is_default_client(analysis, operand) {
+        return Some((Family::Http, Origin::Known));
+    }
     let receiver = analysis.type_of(operand);
     if let Some(named) = receiver.as_named() {
         if is_sql_method && in_package(named, &[SQL, SQLX], SQL_RECEIVERS) {
@@ -222,6 +225,17 @@ fn origin<'a>(
         }
     }
     is_sql_method.then_some((sql, Origin::Unknown))
+}
+
+/// `http.DefaultClient`, a package variable the model (functions and types only) cannot type.
+fn is_default_client<'a>(analysis: &FileAnalysis<'a>, operand: Node<'a>) -> bool {
+    operand.kind() == "selector_expression"
+        && operand
+            .child_by_field_name("field")
+            .is_some_and(|field| analysis.text_of(field) == "DefaultClient")
+        && operand
+            .child_by_field_name("operand")
+            .is_some_and(|package| analysis.package_ref(package) == Some(HTTP))
 }
 
 fn in_package(named: &Named, paths: &[&str], names: &[&str]) -> bool {
