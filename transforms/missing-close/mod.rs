@@ -10,7 +10,7 @@ use crate::analysis::FileAnalysis;
 use crate::analysis::callee::Callee;
 use crate::analysis::escape::{Policy, Region, RegionKind, trace};
 use crate::analysis::scope::{BindingId, BindingKind, Scopes};
-use crate::analysis::types::{Named, Package};
+use crate::analysis::types::{Named, Package, Type};
 use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::{ErrorCheck, error_check_after, single_value};
 use crate::syntax::flow::Exits;
@@ -112,8 +112,8 @@ enum Origin {
     /// The value's type is the package's (`*sql.Rows`, `*http.Response`), but the receiver is
     /// something else (an interface, a wrapper).
     ResultTyped,
-    /// A database/sql-like method name on a value of unknown type, in a file importing the
-    /// package.
+    /// A database/sql-like method name on a receiver of unknown type (neither a named type nor
+    /// known results), in a file importing the package.
     Unknown,
 }
 
@@ -224,7 +224,10 @@ fn origin<'a>(
             return Some((Family::Http, Origin::ResultTyped));
         }
     }
-    is_sql_method.then_some((sql, Origin::Unknown))
+    // A type deferfix knows that is not one of these packages' (pgx rows, a driver's statement,
+    // a wrapper's own result) is another API, whatever its method is called.
+    let untyped = receiver.as_named().is_none() && result == Type::Unknown;
+    (is_sql_method && untyped).then_some((sql, Origin::Unknown))
 }
 
 /// `http.DefaultClient`, a package variable the model (functions and types only) cannot type.
