@@ -231,6 +231,7 @@ reason_codes! {
     CheckNotPlain = "check-not-plain": "the error check does not only test `err != nil` and always leave",
     InLoop = "in-loop": "the statement is in a loop (or a backward goto), where a new defer would be held until the function returns",
     DeclaredBetween = "declared-between": "the deferred call uses a name declared between the old and the new place",
+    UnknownReceiver = "unknown-receiver": "the value comes from a method of a type deferfix does not know, which may return a nil error without a value to release",
     UnknownType = "unknown-type": "nothing shows that the method the fix calls exists on this value",
     InMain = "in-main": "the code is in main.main, where deferred calls do not run on os.Exit",
     EarlierClosure = "earlier-closure": "a defer or closure made earlier reads the value and may run after the new deferred call",

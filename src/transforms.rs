@@ -28,6 +28,8 @@ pub mod exit_after_defer;
 pub mod loop_var_capture;
 #[path = "../transforms/lost-cancel/mod.rs"]
 pub mod lost_cancel;
+#[path = "../transforms/missing-close/mod.rs"]
+pub mod missing_close;
 #[path = "../transforms/ticker-stop/mod.rs"]
 pub mod ticker_stop;
 #[path = "../transforms/tx-rollback/mod.rs"]
@@ -157,6 +159,7 @@ pub static RULES: &[&Rule] = &[
     &defer_eval::RULE,
     &defer_recover::RULE,
     &exit_after_defer::RULE,
+    &missing_close::RULE,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {

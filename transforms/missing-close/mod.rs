@@ -1,0 +1,512 @@
+//! missing-close: rows or a prepared statement from database/sql or sqlx (`Query`, `Prepare`
+//! and their forms), or an HTTP response from net/http (`http.Get`, `client.Do`, …), that the
+//! function never releases and hands to nothing that could.
+//!
+//! Fix: `defer rows.Close()` / `defer resp.Body.Close()` right after the error check of the call.
+
+use tree_sitter::Node;
+
+use crate::analysis::FileAnalysis;
+use crate::analysis::callee::Callee;
+use crate::analysis::escape::{Policy, Region, RegionKind, trace};
+use crate::analysis::scope::{BindingId, BindingKind, Scopes};
+use crate::analysis::types::{Named, Package, Type};
+use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
+use crate::syntax::checks::{ErrorCheck, error_check_after, single_value};
+use crate::syntax::flow::Exits;
+use crate::syntax::names::expression_list;
+use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after};
+use crate::syntax::{ancestors, descendants, enclosing_function};
+use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
+
+pub static RULE: Rule = Rule {
+    id: "missing-close",
+    summary: "rows, a prepared statement or an HTTP response body is never closed",
+    docs: include_str!("README.md"),
+    query_source: include_str!("query.scm"),
+    keywords: &[
+        "Query",
+        "QueryContext",
+        "Queryx",
+        "QueryxContext",
+        "Prepare",
+        "PrepareContext",
+        "Preparex",
+        "PreparexContext",
+        "Get",
+        "Head",
+        "Post",
+        "PostForm",
+        "Do",
+    ],
+    anchors: &["short_var_declaration", "assignment_statement"],
+    severity: crate::transforms::Severity::Major,
+    applies_to: imports_a_covered_package,
+    reasons: &[
+        ReasonCode::UnknownReceiver,
+        ReasonCode::EarlierClosure,
+        ReasonCode::UnknownType,
+        ReasonCode::CheckNotPlain,
+        ReasonCode::InLoop,
+        ReasonCode::Layout,
+    ],
+    check,
+    compiled: std::sync::OnceLock::new(),
+};
+
+const SQL: &str = "database/sql";
+const SQLX: &str = "github.com/jmoiron/sqlx";
+const HTTP: &str = "net/http";
+
+/// The methods of database/sql and sqlx values whose result holds a connection until closed.
+const SQL_METHODS: &[&str] = &[
+    "Query",
+    "QueryContext",
+    "Queryx",
+    "QueryxContext",
+    "Prepare",
+    "PrepareContext",
+    "Preparex",
+    "PreparexContext",
+];
+
+/// The types of database/sql and sqlx with those methods.
+const SQL_RECEIVERS: &[&str] = &["DB", "Tx", "Conn", "Stmt", "NamedStmt"];
+
+/// The net/http functions (and `*http.Client` methods, with `Do`) that return a response.
+const HTTP_FUNCTIONS: &[&str] = &["Get", "Head", "Post", "PostForm"];
+
+/// Only a file importing one of the packages can be reported on, so no other file is parsed.
+fn imports_a_covered_package(_: Option<crate::goversion::GoVersion>, text: &str) -> bool {
+    [SQL, SQLX, HTTP]
+        .iter()
+        .any(|path| text.contains(&format!("\"{path}\"")))
+}
+
+/// What must be closed, and how.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// Rows: `x.Close()`.
+    Rows,
+    /// A prepared statement: `x.Close()`.
+    Statement,
+    /// A response: `x.Body.Close()`.
+    Http,
+}
+
+impl Family {
+    fn release(self, value: &str) -> String {
+        match self {
+            Family::Rows | Family::Statement => format!("{value}.Close()"),
+            Family::Http => format!("{value}.Body.Close()"),
+        }
+    }
+}
+
+/// How well the source shows where the value comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// A net/http function, or a method of a database/sql, sqlx or `*http.Client` value: a nil
+    /// error means a value that must be released.
+    Known,
+    /// The value's type is the package's (`*sql.Rows`, `*http.Response`), but the receiver is
+    /// something else (an interface, a wrapper).
+    ResultTyped,
+    /// A database/sql-like method name on a receiver of unknown type (neither a named type nor
+    /// known results), in a file importing the package.
+    Unknown,
+}
+
+/// Where the value lives: its function, and its binding with those derived from it.
+struct Scope<'s, 'a> {
+    function: Node<'a>,
+    scopes: &'s Scopes<'a>,
+    tracked: &'s [BindingId],
+}
+
+/// An acquiring statement `x, err := CALL`.
+struct Acquired<'t> {
+    statement: Node<'t>,
+    call_text: &'t str,
+    value: &'t str,
+    value_node: Node<'t>,
+    err: &'t str,
+    family: Family,
+    origin: Origin,
+}
+
+fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
+    let analysis = context.analysis;
+    let exits = Exits::with_imports(&analysis.imports);
+    matches
+        .iter()
+        .filter_map(|found| Some((found.get("anchor")?, found.get("method")?)))
+        .filter_map(|(statement, method)| acquired(analysis, statement, method))
+        .filter_map(|acquired| finding(analysis, &acquired, &exits))
+        .collect()
+}
+
+fn acquired<'a>(
+    analysis: &FileAnalysis<'a>,
+    statement: Node<'a>,
+    method: Node<'a>,
+) -> Option<Acquired<'a>> {
+    let text = analysis.text();
+    let call = single_value(statement).filter(|value| value.kind() == "call_expression")?;
+    let operand = call
+        .child_by_field_name("function")?
+        .child_by_field_name("operand")?;
+    let left = expression_list(statement.child_by_field_name("left")?);
+    let [value_node, err_node] = left.as_slice() else {
+        return None;
+    };
+    let value = analysis.text_of(*value_node);
+    if value == "_" {
+        return None;
+    }
+    let (family, origin) = origin(analysis, operand, *value_node, analysis.text_of(method))?;
+    let imported = |paths: &[&str]| paths.iter().any(|p| analysis.imports.name_of(p).is_some());
+    let imports_family = match family {
+        Family::Rows | Family::Statement => imported(&[SQL, SQLX]),
+        Family::Http => imported(&[HTTP]),
+    };
+    if !imports_family {
+        return None;
+    }
+    Some(Acquired {
+        statement,
+        call_text: &text[call.byte_range()],
+        value,
+        value_node: *value_node,
+        err: analysis.text_of(*err_node),
+        family,
+        origin,
+    })
+}
+
+/// Which package the call is from, and how sure that is; `None` when nothing says it is one of
+/// the covered calls (`cache.Get(key)`, `once.Do(f)`).
+fn origin<'a>(
+    analysis: &FileAnalysis<'a>,
+    operand: Node<'a>,
+    value: Node<'a>,
+    method: &str,
+) -> Option<(Family, Origin)> {
+    let is_sql_method = SQL_METHODS.contains(&method);
+    let sql = if method.starts_with("Prepare") {
+        Family::Statement
+    } else {
+        Family::Rows
+    };
+    let is_http_method = HTTP_FUNCTIONS.contains(&method) || method == "Do";
+    if let Some(path) = analysis.package_ref(operand) {
+        return (path == HTTP && HTTP_FUNCTIONS.contains(&method))
+            .then_some((Family::Http, Origin::Known));
+    }
+    if is_http_method && is_default_client(analysis, operand) {
+        return Some((Family::Http, Origin::Known));
+    }
+    let receiver = analysis.type_of(operand);
+    if let Some(named) = receiver.as_named() {
+        if is_sql_method && in_package(named, &[SQL, SQLX], SQL_RECEIVERS) {
+            return Some((sql, Origin::Known));
+        }
+        if is_http_method && in_package(named, &[HTTP], &["Client"]) {
+            return Some((Family::Http, Origin::Known));
+        }
+    }
+    let result = analysis.type_of(value);
+    if let Some(named) = result.as_named() {
+        if is_sql_method && in_package(named, &[SQL, SQLX], &["Rows", "Stmt"]) {
+            return Some((sql, Origin::ResultTyped));
+        }
+        if is_http_method && in_package(named, &[HTTP], &["Response"]) {
+            return Some((Family::Http, Origin::ResultTyped));
+        }
+    }
+    // A type deferfix knows that is not one of these packages' (pgx rows, a driver's statement,
+    // a wrapper's own result) is another API, whatever its method is called.
+    let untyped = receiver.as_named().is_none() && result == Type::Unknown;
+    (is_sql_method && untyped).then_some((sql, Origin::Unknown))
+}
+
+/// `http.DefaultClient`, a package variable the model (functions and types only) cannot type.
+fn is_default_client<'a>(analysis: &FileAnalysis<'a>, operand: Node<'a>) -> bool {
+    operand.kind() == "selector_expression"
+        && operand
+            .child_by_field_name("field")
+            .is_some_and(|field| analysis.text_of(field) == "DefaultClient")
+        && operand
+            .child_by_field_name("operand")
+            .is_some_and(|package| analysis.package_ref(package) == Some(HTTP))
+}
+
+fn in_package(named: &Named, paths: &[&str], names: &[&str]) -> bool {
+    matches!(&named.package, Package::Path(path) if paths.contains(&path.as_str()))
+        && names.contains(&named.name.as_str())
+}
+
+fn finding<'a>(
+    analysis: &FileAnalysis<'a>,
+    acquired: &Acquired<'a>,
+    exits: &Exits,
+) -> Option<Finding> {
+    let text = analysis.text();
+    let statement = acquired.statement;
+    // In an `if` or `switch` initializer the value lives only in that statement, whose
+    // condition decides what the branches do with it (often: fail when there was no error).
+    if statement.parent()?.kind() != "statement_list" {
+        return None;
+    }
+    let function = enclosing_function(statement)?;
+    let (scopes, id) = analysis.resolve(acquired.value_node)?;
+    let binding = scopes.binding(id);
+    // A named result, a parameter, or a variable of an enclosing function is handed on.
+    if binding.kind != BindingKind::Local || binding.function.id() != function.id() {
+        return None;
+    }
+    if released_in(function, acquired, text) {
+        return None;
+    }
+    let tracked = kept_locally(analysis, &scopes, id, function)?;
+    let Acquired { value, family, .. } = *acquired;
+    let call = shown(acquired.call_text);
+    let message = match family {
+        Family::Rows => format!(
+            "{value} from {call} is never closed: until it is, it holds a pooled connection, and a return or break before the rows are exhausted leaks it; defer {value}.Close() after the error check"
+        ),
+        Family::Statement => format!(
+            "{value} from {call} is never closed: the prepared statement stays open on every connection it was prepared on; defer {value}.Close() after the error check"
+        ),
+        Family::Http => format!(
+            "the body of {value} from {call} is never closed: its connection cannot go back to the pool; defer {value}.Body.Close() after the error check"
+        ),
+    };
+    let scope = Scope {
+        function,
+        scopes: &scopes,
+        tracked: &tracked,
+    };
+    let fix = inserted_close(analysis, acquired, &scope, exits);
+    Some(Finding {
+        rule: RULE.id,
+        span: statement.byte_range(),
+        message,
+        fix: fix.into(),
+    })
+}
+
+/// Whether the function (nested literals included) releases the value anywhere, by any value
+/// of that name: `x.Close` (or `x.Body.Close`) called, deferred or passed as a method value.
+fn released_in(function: Node, acquired: &Acquired, text: &str) -> bool {
+    let closed = match acquired.family {
+        Family::Rows | Family::Statement => acquired.value.to_owned(),
+        Family::Http => format!("{}.Body", acquired.value),
+    };
+    descendants(function, |_| false).into_iter().any(|node| {
+        node.kind() == "selector_expression"
+            && node
+                .child_by_field_name("field")
+                .is_some_and(|field| &text[field.byte_range()] == "Close")
+            && node
+                .child_by_field_name("operand")
+                .is_some_and(|operand| text[operand.byte_range()] == closed)
+    })
+}
+
+/// The value's binding and those derived from it, unless the value may be released by other
+/// code: returned, stored outside the function, sent, used by a goroutine, passed to a function
+/// that may keep it, or passed (itself or its `Body`) to a function of this package or a
+/// literal, which may close it. Modelled standard-library calls (`io.ReadAll(resp.Body)`,
+/// `json.NewDecoder`) only read it.
+fn kept_locally<'a>(
+    analysis: &FileAnalysis<'a>,
+    scopes: &Scopes<'a>,
+    id: BindingId,
+    function: Node<'a>,
+) -> Option<Vec<BindingId>> {
+    let region = Region {
+        node: function,
+        kind: RegionKind::Function,
+    };
+    let traced = trace(analysis, scopes, region, &[id], &Policy::RESOURCE, None);
+    if traced.escape.is_some() {
+        return None;
+    }
+    let passed_on = traced.tracked.iter().any(|tracked| {
+        scopes
+            .reads(*tracked)
+            .iter()
+            .any(|read| passed_to_package_code(analysis, *read))
+    });
+    (!passed_on).then_some(traced.tracked)
+}
+
+/// A read of the value in a defer or function literal made before `before` (the end of the
+/// error check): it may run after the new deferred close, and see the value closed.
+fn earlier_closure_read<'a>(
+    scopes: &Scopes<'a>,
+    tracked: &[BindingId],
+    function: Node<'a>,
+    before: usize,
+) -> Option<Node<'a>> {
+    tracked.iter().find_map(|binding| {
+        scopes.reads(*binding).iter().copied().find(|read| {
+            read.start_byte() < before
+                && ancestors(*read)
+                    .take_while(|node| node.id() != function.id())
+                    .any(|node| matches!(node.kind(), "func_literal" | "defer_statement"))
+        })
+    })
+}
+
+/// Whether a read (`x`, `x.Body`, `&x`) is an argument of a call to a function of this package,
+/// a function literal, or something unknown.
+fn passed_to_package_code<'a>(analysis: &FileAnalysis<'a>, read: Node<'a>) -> bool {
+    let mut expression = read;
+    while let Some(parent) = expression.parent() {
+        match parent.kind() {
+            "parenthesized_expression" | "unary_expression" => expression = parent,
+            "selector_expression"
+                if parent
+                    .child_by_field_name("operand")
+                    .is_some_and(|operand| operand.id() == expression.id())
+                    && crate::syntax::call_of(parent).is_none() =>
+            {
+                expression = parent
+            }
+            "argument_list" => {
+                let Some(call) = parent.parent() else {
+                    return false;
+                };
+                return !matches!(
+                    analysis.call(call).callee,
+                    Callee::Model(_)
+                        | Callee::Builtin(_)
+                        | Callee::Reporter
+                        | Callee::Conversion(_)
+                );
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The fix inserting the deferred release after the error check.
+fn inserted_close<'a>(
+    analysis: &FileAnalysis<'a>,
+    acquired: &Acquired<'a>,
+    scope: &Scope<'_, 'a>,
+    exits: &Exits,
+) -> Result<FixState, Reason> {
+    let function = scope.function;
+    let text = analysis.text();
+    let Acquired {
+        statement,
+        value,
+        err,
+        family,
+        origin,
+        ..
+    } = *acquired;
+    let release = family.release(value);
+    if origin == Origin::Unknown {
+        return Err(Reason::new(
+            ReasonCode::UnknownType,
+            format!(
+                "nothing shows that `{value}` ({}) is database/sql or sqlx rows or a statement with a Close method: the receiver's type is not known",
+                analysis.location(statement)
+            ),
+        ));
+    }
+    let anchor = leaving_check(analysis, acquired, exits)?;
+    let in_loop = ancestors(statement)
+        .take_while(|node| node.id() != function.id())
+        .any(|node| node.kind() == "for_statement");
+    if in_loop {
+        return Err(Reason::new(
+            ReasonCode::InLoop,
+            format!(
+                "`{value}` is acquired in a loop ({}): a defer there would hold every one until the function returns; close it at the end of each iteration",
+                analysis.location(statement)
+            ),
+        ));
+    }
+    let layout = || {
+        Reason::new(
+            ReasonCode::Layout,
+            format!(
+                "a trailing comment or other code next to the error check of `{err}` ({}) would need realigning",
+                analysis.location(anchor)
+            ),
+        )
+    };
+    if !clear_of_trailing_comments(text, &[anchor.end_byte()]) {
+        return Err(layout());
+    }
+    let edit = insert_line_after(text, anchor, &format!("defer {release}")).ok_or_else(layout)?;
+    let earlier = earlier_closure_read(scope.scopes, scope.tracked, function, anchor.end_byte());
+    let held_back = match earlier {
+        Some(read) => Some(Reason::new(
+            ReasonCode::EarlierClosure,
+            format!(
+                "a defer or function literal made before the new defer reads `{}` ({}) and may run after it, on a closed value",
+                analysis.text_of(read),
+                analysis.location(read)
+            ),
+        )),
+        None => (origin == Origin::ResultTyped).then(|| {
+            Reason::new(
+                ReasonCode::UnknownReceiver,
+                format!(
+                    "`{value}` ({}) comes from a method of a value not known to be database/sql, sqlx or an *http.Client, which may return a nil error without a value to close",
+                    analysis.location(statement)
+                ),
+            )
+        }),
+    };
+    Ok(Fix::new(
+        format!("defer {release} right after the error check"),
+        vec![edit],
+    )
+    .classified(held_back))
+}
+
+/// The `if err != nil { … }` after the statement that always leaves: after it, the value is
+/// valid.
+fn leaving_check<'a>(
+    analysis: &FileAnalysis<'a>,
+    acquired: &Acquired<'a>,
+    exits: &Exits,
+) -> Result<Node<'a>, Reason> {
+    let Acquired {
+        statement,
+        value,
+        err,
+        ..
+    } = *acquired;
+    let at = analysis.location(statement);
+    let not_plain = |why: &str| {
+        Reason::new(
+            ReasonCode::CheckNotPlain,
+            format!(
+                "{why}: no place is known where `{value}` ({at}) is valid, and a deferred call on a nil value panics"
+            ),
+        )
+    };
+    if err == "_" {
+        return Err(not_plain("the error is discarded"));
+    }
+    let none = |_: Node| false;
+    match error_check_after(statement, err, analysis.text(), exits, &none) {
+        Some(ErrorCheck::Leaving(check)) => Ok(check),
+        Some(ErrorCheck::Other(check)) => Err(not_plain(&format!(
+            "the check of `{err}` ({}) does not only test `{err} != nil` and always leave",
+            analysis.location(check)
+        ))),
+        None => Err(not_plain(&format!(
+            "no `if {err} != nil` check follows the call"
+        ))),
+    }
+}
