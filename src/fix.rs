@@ -239,6 +239,9 @@ reason_codes! {
     ChangesBeforeReturn = "changes-before-return": "something the deferred call reads can change between the defer and the return",
     ImpureCall = "impure-call": "an argument calls something that may have effects or see other state when run at return",
     SwallowsPanics = "swallows-panics": "the fix makes recover work, which swallows every panic",
+    NoErrorName = "no-error-name": "the function's error result has no name, or is named `_`, and no name for it keeps every `:=` and return compiling and meaning the same",
+    ClosedByCallee = "closed-by-callee": "the file, or a value wrapping it, is given to code outside the standard library, which may close it itself",
+    ResultShadowed = "result-shadowed": "the function's named error result is shadowed where the fix would assign it",
 }
 
 /// One reported problem: which rule, where, what, and where its fix stands.
