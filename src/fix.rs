@@ -240,7 +240,7 @@ reason_codes! {
     ImpureCall = "impure-call": "an argument calls something that may have effects or see other state when run at return",
     SwallowsPanics = "swallows-panics": "the fix makes recover work, which swallows every panic",
     NoErrorName = "no-error-name": "the function's error result has no name, or is named `_`, and no name for it keeps every `:=` and return compiling and meaning the same",
-    ClosedByCallee = "closed-by-callee": "the file, or a value wrapping it, is given to code outside the standard library, which may close it itself",
+    ClosedByCallee = "closed-by-callee": "the file, or a value wrapping it, is given to code not known to leave it open (only the standard library is), which may close it itself",
     ResultShadowed = "result-shadowed": "the function's named error result is shadowed where the fix would assign it",
 }
 

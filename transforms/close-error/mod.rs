@@ -9,7 +9,7 @@ use std::rc::Rc;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
-use crate::analysis::escape::{Policy, Region, RegionKind, trace};
+use crate::analysis::escape::{Policy, Region, RegionKind, UnknownCallee, trace};
 use crate::analysis::scope::{BindingId, BindingKind, Scopes, Source};
 use crate::analysis::types::{Named, Package, Type};
 use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
@@ -36,7 +36,6 @@ pub static RULE: Rule = Rule {
         ReasonCode::NoErrorName,
         ReasonCode::ResultShadowed,
         ReasonCode::Escapes,
-        ReasonCode::UnknownCallee,
         ReasonCode::OuterReceiver,
         ReasonCode::ClosedByCallee,
         ReasonCode::Layout,
@@ -70,6 +69,18 @@ const NON_WRITING_METHODS: &[&str] = &[
     "SetWriteDeadline",
     "SyscallConn",
 ];
+
+/// How the file is traced: only other code closing it matters. Calls it is given to are judged
+/// by [`handed_out`] (only the standard library is known to leave a writer open), so an unknown
+/// callee is no escape here; a function literal capturing the file is followed like a derived
+/// value, its reads of the file being the file's reads.
+const CLOSE_POLICY: Policy<'static> = Policy {
+    unknown_callee: UnknownCallee::Finishes,
+    strings_reference: false,
+    return_escapes: true,
+    background_methods: &[],
+    closures_escape: false,
+};
 
 /// Names tried, in order, for an unnamed error result.
 const NAME_CANDIDATES: &[&str] = &["err", "retErr"];
@@ -604,20 +615,34 @@ fn handed_out<'a>(
         &opened.scopes,
         region,
         &[opened.id],
-        &Policy::RESOURCE,
+        &CLOSE_POLICY,
         Some(defer),
     );
-    if let Some(escape) = traced.escape {
-        return Some(Reason::new(
-            escape.code(),
-            format!(
-                "{}; it may be closed there, and the deferred Close would then report an error the function dropped before",
-                escape.describe()
-            ),
-        ));
-    }
+    // A call comes first: what the trace calls an escape through a callee's result
+    // (`return helper(f)`) is the callee's doing.
+    closed_by_callee(analysis, opened, defer, &traced.tracked).or_else(|| {
+        traced.escape.map(|escape| {
+            Reason::new(
+                escape.code(),
+                format!(
+                    "{}; it may be closed there, and the deferred Close would then report an error the function dropped before",
+                    escape.describe()
+                ),
+            )
+        })
+    })
+}
+
+/// The first call not known to leave the file open that the file, or a value derived from it,
+/// is given to.
+fn closed_by_callee<'a>(
+    analysis: &FileAnalysis<'a>,
+    opened: &Opened<'a>,
+    defer: Node<'a>,
+    tracked: &[BindingId],
+) -> Option<Reason> {
     let text = analysis.text();
-    let (value, call) = traced.tracked.iter().find_map(|tracked| {
+    let (value, call) = tracked.iter().find_map(|tracked| {
         let derived = *tracked != opened.id;
         opened
             .scopes
@@ -636,7 +661,7 @@ fn handed_out<'a>(
     Some(Reason::new(
         ReasonCode::ClosedByCallee,
         format!(
-            "`{value}` is given to `{}` ({}), code outside the standard library that may close the file itself; the deferred Close would then report an error the function dropped before",
+            "`{value}` is given to `{}` ({}), which deferfix does not know to leave the file open (only the standard library's functions are); if it closes the file, the deferred Close would report an error the function dropped before",
             shown(callee),
             analysis.location(call)
         ),
