@@ -661,7 +661,7 @@ fn closed_by_callee<'a>(
     Some(Reason::new(
         ReasonCode::ClosedByCallee,
         format!(
-            "`{value}` is given to `{}` ({}), which deferfix does not know to leave the file open (only the standard library's functions are); if it closes the file, the deferred Close would report an error the function dropped before",
+            "`{value}` is given to `{}` ({}), which deferfix does not know to leave the file open (it knows that only of calls it can tell are the standard library's); if it closes the file, the deferred Close would report an error the function dropped before",
             shown(callee),
             analysis.location(call)
         ),
