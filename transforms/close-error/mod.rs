@@ -264,6 +264,7 @@ fn is_written(opened: &Opened, defer: Node, text: &str) -> bool {
         .any(|read| !is_non_writing_use(*read, text))
 }
 
+/// Whether a read of the file is a call of a method that does not write, or a nil comparison.
 fn is_non_writing_use(read: Node, text: &str) -> bool {
     let Some(parent) = read.parent() else {
         return false;
