@@ -243,6 +243,9 @@ reason_codes! {
     Reassigned = "reassigned": "the variable is assigned again later, so a defer after the first assignment would release only the first value",
     EvaluatedEarlier = "evaluated-earlier": "the moved expression would be evaluated before the goroutine starts instead of inside it, and what it reads may differ then",
     OuterVariable = "outer-variable": "the value is created in a function literal but held by a variable of the enclosing function, which may use it after the literal returns",
+    NoErrorName = "no-error-name": "the function's error result has no name, or is named `_`, and no name for it keeps every `:=` and return compiling and meaning the same",
+    ClosedByCallee = "closed-by-callee": "the file, or a value wrapping it, is given to code not known to leave it open (only the standard library is), which may close it itself",
+    ResultShadowed = "result-shadowed": "the function's named error result is shadowed where the fix would assign it",
 }
 
 /// One reported problem: which rule, where, what, and where its fix stands.

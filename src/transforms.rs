@@ -14,6 +14,8 @@ use crate::goversion::GoVersion;
 use crate::query::{self, CompiledQuery};
 use crate::syntax::GoFile;
 
+#[path = "../transforms/close-error/mod.rs"]
+pub mod close_error;
 #[path = "../transforms/defer-before-check/mod.rs"]
 pub mod defer_before_check;
 #[path = "../transforms/defer-eval/mod.rs"]
@@ -160,6 +162,7 @@ pub static RULES: &[&Rule] = &[
     &defer_recover::RULE,
     &exit_after_defer::RULE,
     &missing_close::RULE,
+    &close_error::RULE,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {
