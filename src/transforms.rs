@@ -156,13 +156,13 @@ pub static RULES: &[&Rule] = &[
     &tx_rollback::RULE,
     &defer_before_check::RULE,
     &lost_cancel::RULE,
-    &ticker_stop::RULE,
-    &waitgroup_done::RULE,
     &defer_eval::RULE,
     &defer_recover::RULE,
     &exit_after_defer::RULE,
     &missing_close::RULE,
     &close_error::RULE,
+    &ticker_stop::RULE,
+    &waitgroup_done::RULE,
 ];
 
 pub fn find(id: &str) -> Option<&'static Rule> {
