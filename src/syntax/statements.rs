@@ -8,7 +8,8 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use super::indent::{indentation_at, line_start, starts_line};
-use crate::fix::Edit;
+use crate::fix::{Edit, Reason, ReasonCode};
+use crate::syntax::flow::repeats_within;
 
 /// End of the line containing `offset`, after its newline (or the end of the text).
 pub fn line_end(text: &str, offset: usize) -> usize {
@@ -86,6 +87,29 @@ pub fn insert_line_after(text: &str, statement: Node, line: &str) -> Option<Edit
         "\n"
     };
     Some(Edit::insert(end, format!("{newline}{indentation}{line}\n")))
+}
+
+/// Why no `defer` for the `noun` (`context`, `ticker`) that `statement` creates can go right after
+/// it in `function`: the statement is an `if`/`switch` initializer rather than a statement of a
+/// block, or it repeats (a loop, a backward `goto`), where the deferred calls would pile up.
+pub fn no_defer_after(statement: Node, function: Node, text: &str, noun: &str) -> Option<Reason> {
+    if statement
+        .parent()
+        .is_none_or(|parent| parent.kind() != "statement_list")
+    {
+        return Some(Reason::new(
+            ReasonCode::NotAStatement,
+            "the assignment is not a statement of a block (an if or switch initializer): no defer can follow it there",
+        ));
+    }
+    repeats_within(statement, function, text).map(|place| {
+        Reason::new(
+            ReasonCode::InLoop,
+            format!(
+                "the {noun} is created in {place}: a defer there would hold every {noun} until the function returns"
+            ),
+        )
+    })
 }
 
 /// Whether the line containing `offset` carries code followed by a `//` comment. gofmt aligns such

@@ -13,10 +13,9 @@ use crate::analysis::scope::BindingKind;
 use crate::analysis::types::{Package, results_of};
 use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::single_value;
-use crate::syntax::flow::repeats_within;
 use crate::syntax::known::CONTEXT_CONSTRUCTORS;
 use crate::syntax::names::{expression_list, fresh_name, used_names};
-use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after};
+use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after, no_defer_after};
 use crate::syntax::{GoFile, ancestors, enclosing_function};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
 
@@ -133,22 +132,8 @@ fn fix<'a>(
     rename_blank: bool,
 ) -> Result<FixState, Reason> {
     let text = analysis.text();
-    if statement
-        .parent()
-        .is_none_or(|parent| parent.kind() != "statement_list")
-    {
-        return Err(Reason::new(
-            ReasonCode::NotAStatement,
-            "the assignment is not a statement of a block (an if or switch initializer): no defer can follow it there",
-        ));
-    }
-    if let Some(place) = repeats_within(statement, function, text) {
-        return Err(Reason::new(
-            ReasonCode::InLoop,
-            format!(
-                "the context is created in {place}: a defer there would hold every context until the function returns"
-            ),
-        ));
+    if let Some(reason) = no_defer_after(statement, function, text, "context") {
+        return Err(reason);
     }
     let cancel_text = &text[cancel_node.byte_range()];
     if cancel_text == "_" && !rename_blank {

@@ -13,7 +13,7 @@ use crate::analysis::scope::{BindingId, BindingKind, Scopes};
 use crate::analysis::types::{Named, Package, Type};
 use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::{ErrorCheck, error_check_after, single_value};
-use crate::syntax::flow::Exits;
+use crate::syntax::flow::{Exits, repeats_within};
 use crate::syntax::names::expression_list;
 use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after};
 use crate::syntax::{ancestors, descendants, enclosing_function};
@@ -421,14 +421,11 @@ fn inserted_close<'a>(
         ));
     }
     let anchor = leaving_check(analysis, acquired, exits)?;
-    let in_loop = ancestors(statement)
-        .take_while(|node| node.id() != function.id())
-        .any(|node| node.kind() == "for_statement");
-    if in_loop {
+    if let Some(place) = repeats_within(statement, function, analysis.text()) {
         return Err(Reason::new(
             ReasonCode::InLoop,
             format!(
-                "`{value}` is acquired in a loop ({}): a defer there would hold every one until the function returns; close it at the end of each iteration",
+                "`{value}` is acquired in {place} ({}): a defer there would hold every one until the function returns; close it at the end of each iteration",
                 analysis.location(statement)
             ),
         ));

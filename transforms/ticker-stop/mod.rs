@@ -12,9 +12,11 @@ use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::goversion::{GoVersion, file_version};
 use crate::syntax::checks::single_value;
 use crate::syntax::enclosing_function;
-use crate::syntax::flow::{Exits, repeats_within};
+use crate::syntax::flow::Exits;
 use crate::syntax::names::expression_list;
-use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after, siblings_between};
+use crate::syntax::statements::{
+    clear_of_trailing_comments, insert_line_after, no_defer_after, siblings_between,
+};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
 
 pub static RULE: Rule = Rule {
@@ -224,22 +226,8 @@ fn fix<'a>(
             ),
         ));
     }
-    if statement
-        .parent()
-        .is_none_or(|parent| parent.kind() != "statement_list")
-    {
-        return Err(Reason::new(
-            ReasonCode::NotAStatement,
-            "the assignment is not a statement of a block (an if or switch initializer): no defer can follow it there",
-        ));
-    }
-    if let Some(place) = repeats_within(statement, function, text) {
-        return Err(Reason::new(
-            ReasonCode::InLoop,
-            format!(
-                "the {kind} is created in {place}: a defer there would hold every {kind} until the function returns"
-            ),
-        ));
+    if let Some(reason) = no_defer_after(statement, function, text, kind) {
+        return Err(reason);
     }
     if let Some(other) = other_assignment(scopes, id, statement) {
         return Err(Reason::new(

@@ -55,6 +55,22 @@ struct Goroutine<'a> {
     body: Vec<Node<'a>>,
 }
 
+impl<'a> Goroutine<'a> {
+    /// The first statement of the literal's body that is `RECEIVER.method(…)` (deferred when
+    /// `deferred`): its index, the statement, the receiver and the call.
+    fn find(
+        &self,
+        analysis: &FileAnalysis<'a>,
+        method: &str,
+        deferred: bool,
+    ) -> Option<(usize, Node<'a>, Node<'a>, Node<'a>)> {
+        self.body.iter().enumerate().find_map(|(index, statement)| {
+            let (receiver, call) = method_statement(analysis, *statement, method, deferred)?;
+            Some((index, *statement, receiver, call))
+        })
+    }
+}
+
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let analysis = context.analysis;
     let exits = Exits::with_imports(&analysis.imports);
@@ -137,15 +153,7 @@ fn late_done<'a>(
     goroutine: &Goroutine<'a>,
 ) -> Option<Finding> {
     let text = analysis.text();
-    let (index, defer, receiver, call) =
-        goroutine
-            .body
-            .iter()
-            .enumerate()
-            .find_map(|(index, statement)| {
-                let (receiver, call) = method_statement(analysis, *statement, "Done", true)?;
-                Some((index, *statement, receiver, call))
-            })?;
+    let (index, defer, receiver, call) = goroutine.find(analysis, "Done", true)?;
     let group = group_of(analysis, receiver);
     let before = &goroutine.body[..index];
     let leaving = before
@@ -228,15 +236,7 @@ fn add_inside<'a>(
     exits: &Exits,
     goroutine: &Goroutine<'a>,
 ) -> Option<Finding> {
-    let (index, add, receiver, call) =
-        goroutine
-            .body
-            .iter()
-            .enumerate()
-            .find_map(|(index, statement)| {
-                let (receiver, call) = method_statement(analysis, *statement, "Add", false)?;
-                Some((index, *statement, receiver, call))
-            })?;
+    let (index, add, receiver, call) = goroutine.find(analysis, "Add", false)?;
     let name = analysis.text_of(receiver);
     let group = group_of(analysis, receiver);
     let dones = calls_on(analysis, goroutine.literal, name, "Done");
