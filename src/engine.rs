@@ -250,9 +250,9 @@ impl Linter {
             .copied()
             .filter(|rule| (rule.applies_to)(go_version, text))
             .filter(|rule| {
-                rule.keywords
-                    .iter()
-                    .any(|word| query::contains_word(text.as_bytes(), word))
+                let has = |word: &&str| query::contains_word(text.as_bytes(), word);
+                rule.keywords.iter().any(has)
+                    && (rule.requires.is_empty() || rule.requires.iter().any(has))
             })
             .collect()
     }
@@ -447,6 +447,7 @@ mod tests {
                 query_source: "(defer_statement) @defer",
                 keywords: &["defer"],
                 anchors: &["defer_statement"],
+                requires: &[],
                 severity: crate::transforms::Severity::Minor,
                 applies_to: crate::transforms::any_go_version,
                 reasons: &[],
@@ -642,5 +643,20 @@ mod tests {
             ("x4567z9", 2),
             "the overlapping fix waits; the shared one applies once"
         );
+    }
+
+    #[test]
+    fn a_rule_that_requires_defer_is_no_candidate_without_one() {
+        let settings = Settings::all_rules(None);
+        let ids = |text: &str| -> Vec<&str> {
+            Linter::candidate_rules(text, &settings, None)
+                .iter()
+                .map(|rule| rule.id)
+                .collect()
+        };
+        let exits = "package p\n\nimport \"os\"\n\nfunc f() { os.Exit(1) }\n";
+        assert!(!ids(exits).contains(&"exit-after-defer"));
+        let deferred = "package p\n\nimport \"os\"\n\nfunc f() { defer g(); os.Exit(1) }\n";
+        assert!(ids(deferred).contains(&"exit-after-defer"));
     }
 }

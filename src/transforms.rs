@@ -54,6 +54,10 @@ pub struct Rule {
     /// The node kinds the query is run on: the engine walks up from each keyword occurrence to the
     /// nearest node of one of these kinds and runs the query there, instead of over the whole tree.
     pub anchors: &'static [&'static str],
+    /// Words the file must also contain one of (none: no further condition): a rule about a
+    /// `defer` whose keyword is the call it defers (`recover`, `os.Create`) or the exit after it
+    /// (`os.Exit`) needs the word `defer` too, so files without one are not parsed for it.
+    pub requires: &'static [&'static str],
     /// How much a finding matters, for formats that rank findings (Code Quality).
     pub severity: Severity,
     /// Whether the rule can report anything in a file (its text) of a module with this `go`

@@ -30,6 +30,7 @@ pub static RULE: Rule = Rule {
     // are the words that send a file to the parser.
     keywords: &["os.Create", "O_WRONLY", "O_RDWR", "O_APPEND", "O_CREATE"],
     anchors: &["short_var_declaration", "assignment_statement"],
+    requires: &["defer"],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
     reasons: &[

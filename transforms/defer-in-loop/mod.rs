@@ -21,6 +21,7 @@ pub static RULE: Rule = Rule {
     query_source: include_str!("query.scm"),
     keywords: &["defer"],
     anchors: &["defer_statement"],
+    requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
     reasons: &[

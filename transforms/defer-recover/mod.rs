@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
     query_source: include_str!("query.scm"),
     keywords: &["recover"],
     anchors: &["defer_statement"],
+    requires: &["defer"],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
     reasons: &[ReasonCode::SwallowsPanics, ReasonCode::Layout],

@@ -26,6 +26,7 @@ pub static RULE: Rule = Rule {
     query_source: include_str!("query.scm"),
     keywords: CONTEXT_CONSTRUCTORS,
     anchors: &["short_var_declaration", "assignment_statement"],
+    requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
     reasons: &[

@@ -40,6 +40,7 @@ pub static RULE: Rule = Rule {
         "Do",
     ],
     anchors: &["short_var_declaration", "assignment_statement"],
+    requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: imports_a_covered_package,
     reasons: &[

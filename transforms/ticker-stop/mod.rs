@@ -26,6 +26,7 @@ pub static RULE: Rule = Rule {
     query_source: include_str!("query.scm"),
     keywords: &["NewTicker", "NewTimer"],
     anchors: &["short_var_declaration", "assignment_statement"],
+    requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: keeps_unstopped_timers,
     reasons: &[
