@@ -577,6 +577,34 @@ mod tests {
     }
 
     #[test]
+    fn a_file_parsed_with_a_masked_make_is_reported_and_fixed_in_its_own_spelling() {
+        // The builtin `make` shadowed and called with a value: only a masked parse reads it
+        // (see `syntax::parse`); findings, edits and the fixed text must show the real source.
+        let text = "package p\n\nimport \"os\"\n\nfunc f(paths []string) {\n\tmake := func(n int) int { return n }\n\tfor _, p := range paths {\n\t\tf, err := os.Open(p)\n\t\tif err != nil {\n\t\t\treturn\n\t\t}\n\t\tdefer f.Close()\n\t\t_ = make(len(p) - 1)\n\t\tf.Stat()\n\t}\n}\n";
+        assert!(crate::syntax::parse_for_test(text).root_node().has_error());
+        let outcome = Linter::default()
+            .process(
+                text,
+                &Settings::all_rules(Some(Applicability::Unsafe)),
+                None,
+                &PackageContext::alone(),
+            )
+            .unwrap();
+        assert!(!outcome.findings.is_empty());
+        for finding in &outcome.findings {
+            assert!(!finding.message.contains("mak_"), "{}", finding.message);
+            for edit in finding.fix.fix().into_iter().flat_map(|fix| &fix.edits) {
+                assert!(!edit.replacement.contains("mak_"), "{}", edit.replacement);
+            }
+        }
+        let fixed = outcome.fixed.expect("defer-in-loop fixes the loop");
+        // The loop body is re-indented inside the literal: its text comes from the source.
+        assert!(fixed.contains("ret := func() bool {"), "{fixed}");
+        assert!(fixed.contains("\n\t\t\t_ = make(len(p) - 1)\n"), "{fixed}");
+        assert!(!fixed.contains("mak_"), "{fixed}");
+    }
+
+    #[test]
     fn fixes_apply_until_nothing_more_applies() {
         let outcome = run(&DELETES_DEFERS, SOURCE).unwrap();
         assert_eq!(outcome.findings.len(), 2);

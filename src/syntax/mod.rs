@@ -25,10 +25,13 @@ pub fn new_parser() -> Parser {
     parser
 }
 
-/// Parses Go source. tree-sitter-go 0.25 predates Go 1.26's `new(expr)` (`new(uint64(3))`) and
-/// reads every `new(…)` as taking a type; when a file does not parse, it is parsed once more with
-/// each `new` whose argument cannot start a type spelled as an ordinary function of the same
-/// length, so offsets (and the text every node refers to) stay those of the real source.
+/// Parses Go source. tree-sitter-go 0.25 reads every `new(…)` and `make(…)` as taking a type, so
+/// it fails on Go 1.26's `new(expr)` (`new(uint64(3))`) and on a local function that shadows the
+/// builtin `make` and is called with a value (`make(n - 1)`). When a file does not parse, it is
+/// parsed once more with each such call whose argument cannot start a type spelled as an ordinary
+/// call of a function of the same length (see [`mask_builtin_calls`]), so offsets (and the text
+/// every node refers to) stay those of the real source. The masked text is only what the parser
+/// sees: every caller reads node text from the original `text`.
 pub fn parse(parser: &mut Parser, text: &str) -> Tree {
     // `parse` only returns None without a language or after a cancellation, neither of which
     // this crate ever sets up.
@@ -38,7 +41,7 @@ pub fn parse(parser: &mut Parser, text: &str) -> Tree {
     if !tree.root_node().has_error() {
         return tree;
     }
-    let Some(masked) = mask_new_expressions(text) else {
+    let Some(masked) = mask_builtin_calls(text) else {
         return tree;
     };
     let retry = parser
@@ -51,26 +54,117 @@ pub fn parse(parser: &mut Parser, text: &str) -> Tree {
     }
 }
 
-/// `text` with `new(` spelled `nev(` wherever what follows cannot be a type (`new(uint64(3))`,
-/// `new(f())`); `None` when there is no such place.
-fn mask_new_expressions(text: &str) -> Option<String> {
+/// `text` with `new(` spelled `nev(` and `make(` spelled `mak_(` wherever the argument cannot be
+/// a type; `None` when there is no such place. Bytes are replaced one for one, never inserted or
+/// removed.
+fn mask_builtin_calls(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut masked: Option<Vec<u8>> = None;
     for at in crate::query::word_offsets(bytes, "new") {
-        let rest = &text[at + 3..];
-        let Some(argument) = rest.strip_prefix('(') else {
+        let Some(argument) = text[at + 3..].strip_prefix('(') else {
             continue;
         };
-        let argument = argument.trim_start();
-        let starts_type = argument.starts_with(['[', '*', '('])
-            || ["map", "chan", "struct", "func", "interface"]
-                .iter()
-                .any(|keyword| crate::query::contains_word_at(argument.as_bytes(), keyword));
-        if !starts_type {
+        if !new_argument_may_be_type(argument.trim_start()) {
             masked.get_or_insert_with(|| bytes.to_vec())[at + 2] = b'v';
         }
     }
+    for at in crate::query::word_offsets(bytes, "make") {
+        let Some(argument) = text[at + 4..].strip_prefix('(') else {
+            continue;
+        };
+        if make_argument_is_not_type(argument.trim_start()) {
+            masked.get_or_insert_with(|| bytes.to_vec())[at + 3] = b'_';
+        }
+    }
     masked.map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Go 1.26 gave `new` an expression argument, so anything but what starts a type literal
+/// (`new(uint64(3))`, `new(f())`, `new(x)`) is read as an expression.
+fn new_argument_may_be_type(argument: &str) -> bool {
+    argument.starts_with(['[', '*', '('])
+        || ["map", "chan", "struct", "func", "interface"]
+            .iter()
+            .any(|keyword| crate::query::contains_word_at(argument.as_bytes(), keyword))
+}
+
+/// Whether the first argument of a `make(` call (the text after the parenthesis) clearly is not a
+/// type, so the call can only be of a function that shadows the builtin (`make(n - 1)`,
+/// `make(100)`). The builtin's argument is always a type, and a type can be spelled like an
+/// expression, so only what no type can look like counts:
+/// - a literal: a digit, `.5`, a string or rune (`make(100)`, `make("x")`);
+/// - a unary operator `-`, `+`, `!`, `^`, `&` (not `*`: `*T` is a type; not `<-`: `<-chan T` is
+///   one);
+/// - a name or qualified name (`n`, `pkg.N`) followed by a binary operator, a call's `(`, a
+///   composite literal's `{` or a type assertion's `.(`: `make(n - 1)`, `make(f(x))`.
+///
+/// A lone name (`make(T, n)`, `make(n)`) or one followed by `[` (`make(S[int], n)`: a generic
+/// type or an index) is ambiguous and left alone; tree-sitter parses it as a type name, which
+/// does not make the file fail. Neither do keywords that start types (`map`, `chan`, `func`,
+/// `struct`, `interface`) or `[`, `*`, `(`. The masking applies only to a file that does not
+/// parse as it is, and a `make` of the builtin with such an argument does not compile anyway.
+fn make_argument_is_not_type(argument: &str) -> bool {
+    let bytes = argument.as_bytes();
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    if first.is_ascii_digit()
+        || matches!(
+            first,
+            b'"' | b'\'' | b'`' | b'-' | b'+' | b'!' | b'^' | b'&'
+        )
+        || (first == b'.' && bytes.get(1).is_some_and(u8::is_ascii_digit))
+    {
+        return true;
+    }
+    let is_word_byte = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80;
+    if !is_word_byte(first) {
+        return false;
+    }
+    if ["map", "chan", "struct", "func", "interface"]
+        .iter()
+        .any(|keyword| crate::query::contains_word_at(bytes, keyword))
+    {
+        return false;
+    }
+    // Past a (qualified) name: `a`, `a.b`.
+    let mut at = 0;
+    loop {
+        while bytes.get(at).is_some_and(|&byte| is_word_byte(byte)) {
+            at += 1;
+        }
+        match (bytes.get(at), bytes.get(at + 1)) {
+            (Some(b'.'), Some(b'(')) => return true,
+            (Some(b'.'), Some(&next)) if is_word_byte(next) && !next.is_ascii_digit() => at += 1,
+            _ => break,
+        }
+    }
+    while bytes
+        .get(at)
+        .is_some_and(|&byte| byte == b' ' || byte == b'\t')
+    {
+        at += 1;
+    }
+    match bytes.get(at) {
+        // A comment (`make(T /* … */, n)`) is not an operator.
+        Some(b'/') => !matches!(bytes.get(at + 1), Some(b'/' | b'*')),
+        Some(&next) => matches!(
+            next,
+            b'+' | b'-'
+                | b'*'
+                | b'%'
+                | b'&'
+                | b'|'
+                | b'^'
+                | b'<'
+                | b'>'
+                | b'='
+                | b'!'
+                | b'('
+                | b'{'
+        ),
+        None => false,
+    }
 }
 
 /// `(operand, field)` of a call `operand.field(…)`: a method call or a package function call.
@@ -273,9 +367,148 @@ mod tests {
         assert_eq!(&text[call.byte_range()], "new(uint64(3))");
     }
 
+    /// `encoding/json/v2/arshal_test.go` in Go 1.26: a local `make` called with values.
+    const SHADOWED_MAKE: &str = "package p\n\nfunc f() *X {\n\tvar make func(int) *X\n\tmake = func(n int) *X {\n\t\tif n == 0 {\n\t\t\treturn nil\n\t\t}\n\t\treturn &X{make(n - 1), make(n - 1)}\n\t}\n\t_ = make([]int, 3)\n\treturn make(8)\n}\n";
+
+    fn calls<'t>(tree: &'t Tree) -> Vec<Node<'t>> {
+        descendants(tree.root_node(), |_| false)
+            .into_iter()
+            .filter(|node| node.kind() == "call_expression")
+            .collect()
+    }
+
+    #[test]
+    fn a_shadowed_make_called_with_values_parses() {
+        assert!(
+            parse_for_test(SHADOWED_MAKE).root_node().has_error(),
+            "the grammar learnt `make(expr)`: the masking may no longer be needed"
+        );
+        let tree = parse(&mut new_parser(), SHADOWED_MAKE);
+        assert!(
+            !tree.root_node().has_error(),
+            "{}",
+            tree.root_node().to_sexp()
+        );
+        // Offsets, and so every node's text, are those of the real source.
+        let texts: Vec<&str> = calls(&tree)
+            .iter()
+            .map(|call| &SHADOWED_MAKE[call.byte_range()])
+            .collect();
+        assert_eq!(
+            texts,
+            ["make(n - 1)", "make(n - 1)", "make([]int, 3)", "make(8)"]
+        );
+        for call in calls(&tree) {
+            let function = call.child_by_field_name("function").unwrap();
+            assert_eq!(&SHADOWED_MAKE[function.byte_range()], "make");
+        }
+        // The builtin's call keeps its type argument.
+        let builtin = calls(&tree)[2];
+        let first = builtin
+            .child_by_field_name("arguments")
+            .unwrap()
+            .named_child(0)
+            .unwrap();
+        assert_eq!(first.kind(), "slice_type");
+    }
+
+    #[test]
+    fn make_calls_whose_argument_cannot_be_a_type_are_masked() {
+        for call in [
+            "make(n - 1)",
+            "make(n-1)",
+            "make(100)",
+            "make(.5)",
+            "make(-n)",
+            "make(!ok)",
+            "make(&x)",
+            "make(\"s\")",
+            "make(`s`)",
+            "make('c')",
+            "make(f(x))",
+            "make(a.b + 1)",
+            "make(x.(int))",
+            "make(n*2, m)",
+            "make(n / 2)",
+            "make(T{})",
+        ] {
+            let text = format!("package p\n\nvar v = {call}\n");
+            let masked = mask_builtin_calls(&text).unwrap_or_else(|| panic!("{call} not masked"));
+            assert_eq!(masked.len(), text.len(), "{call}");
+            assert_eq!(masked, text.replacen("make(", "mak_(", 1), "{call}");
+        }
+    }
+
+    #[test]
+    fn make_calls_that_may_take_a_type_are_left_alone() {
+        for call in [
+            "make([]int, n)",
+            "make(map[string]int)",
+            "make(chan int)",
+            "make(<-chan int)",
+            "make(chan<- int, 1)",
+            "make(T, n)",
+            "make(T)",
+            "make(pkg.T, n)",
+            "make(S[int], n)",
+            "make(pkg.S[int])",
+            "make(*T)",
+            "make((T))",
+            "make(func())",
+            "make(interface{ M() })",
+            "make(struct{})",
+            "make(T /* why */, n)",
+            "make( []int, n)",
+            "maker(1)",
+            "remake(1)",
+            "make (1)",
+        ] {
+            let text = format!("package p\n\nvar v = {call}\n");
+            assert_eq!(mask_builtin_calls(&text), None, "{call}");
+        }
+    }
+
+    #[test]
+    fn a_file_that_parses_is_not_masked() {
+        // `make(n)` with a shadowing `make` parses as a type name; the plain tree is kept.
+        let text = "package p\n\nfunc f(make func(int) int, n int) int { return make(n) }\n";
+        let tree = parse(&mut new_parser(), text);
+        assert_eq!(
+            tree.root_node().to_sexp(),
+            parse_for_test(text).root_node().to_sexp()
+        );
+    }
+
+    #[test]
+    fn new_and_make_masks_apply_together() {
+        let text =
+            "package p\n\nvar a = new(uint64(3))\nvar b = make(n + 1)\nvar c = make([]int, 1)\n";
+        let tree = parse(&mut new_parser(), text);
+        assert!(
+            !tree.root_node().has_error(),
+            "{}",
+            tree.root_node().to_sexp()
+        );
+        let texts: Vec<&str> = calls(&tree)
+            .iter()
+            .map(|call| &text[call.byte_range()])
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "new(uint64(3))",
+                "uint64(3)",
+                "make(n + 1)",
+                "make([]int, 1)"
+            ]
+        );
+    }
+
     #[test]
     fn files_that_do_not_parse_still_report_errors() {
         let text = "package p\n\nvar a = new(uint64(3)) +\n";
+        assert!(parse(&mut new_parser(), text).root_node().has_error());
+        let text = "package p\n\nvar a = make(n - 1) +\n";
         assert!(parse(&mut new_parser(), text).root_node().has_error());
     }
 }
