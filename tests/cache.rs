@@ -268,3 +268,34 @@ fn write_applies_cached_fixes_as_computed_ones() {
     let after = run(cached_dir.path(), cache.path(), &[]);
     same_output(&after, &uncached(cached_dir.path(), &[]));
 }
+
+#[test]
+fn entries_in_use_are_touched_and_unused_ones_dropped_after_30_days() {
+    let dir = project();
+    let cache = tempfile::tempdir().unwrap();
+    let days_ago =
+        |days: u64| std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400);
+    let set_mtime = |path: &Path, days: u64| {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(days_ago(days)).unwrap();
+    };
+    run(dir.path(), cache.path(), &[]);
+    let stored = entries(cache.path());
+    for entry in &stored {
+        set_mtime(entry, 2);
+    }
+    // A hit marks its entry as used (at most once a day).
+    run(dir.path(), cache.path(), &[]);
+    for entry in &stored {
+        let modified = std::fs::metadata(entry).unwrap().modified().unwrap();
+        assert!(modified > days_ago(1), "{}", entry.display());
+    }
+    // The prune, due again once its stamp is a day old, drops what is older than 30 days.
+    set_mtime(&stored[0], 31);
+    set_mtime(&stored[1], 29);
+    set_mtime(&cache.path().join("last-prune"), 2);
+    run(dir.path(), cache.path(), &["--check"]);
+    let left = entries(cache.path());
+    assert!(!left.contains(&stored[0]));
+    assert!(left.contains(&stored[1]));
+}
