@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
+
 /// How confident a rule is that its fix preserves behaviour (apart from the intended change).
 ///
 /// Ordered so that "does this fix apply at threshold T" is `applicability >= T`.
@@ -27,7 +29,7 @@ impl Applicability {
 }
 
 /// Replace the bytes in `range` (offsets into the text the finding was made on) with `replacement`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Edit {
     pub range: Range<usize>,
     pub replacement: String,
@@ -51,7 +53,7 @@ impl Edit {
 }
 
 /// A set of edits that must be applied together.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Fix {
     pub title: String,
     /// Sorted by start and pairwise disjoint (the engine checks).
@@ -92,7 +94,7 @@ impl Fix {
 
 /// Why a fix is unsafe or not offered: a stable code for tools and statistics, and a sentence
 /// that names the value and the line that decided it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Reason {
     pub code: ReasonCode,
     pub message: String,
@@ -108,7 +110,7 @@ impl Reason {
 }
 
 /// Where a finding's fix stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FixState {
     /// Applied by `--write`.
     Safe(Fix),
@@ -183,7 +185,7 @@ macro_rules! reason_codes {
     ($($variant:ident = $code:literal: $description:literal,)*) => {
         /// The stable codes of held-back fixes. The spelling is part of the JSON and SARIF
         /// output; a rule lists the codes it can emit in its `Rule::reasons` and its README.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         pub enum ReasonCode {
             $($variant,)*
         }

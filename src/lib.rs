@@ -5,6 +5,7 @@
 //! → suppressions ([`suppress`]) → [`engine`] (select, merge, apply, re-parse, repeat) → [`report`] or [`write`] → summary.
 
 pub mod analysis;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -9,7 +9,7 @@ use crate::goversion::{GoVersion, ModuleVersions};
 use crate::source::{SourceText, is_generated};
 
 /// A per-file error, reported as `path:line:col: message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileError {
     pub line: usize,
     pub column: usize,
@@ -35,6 +35,16 @@ impl FileReport {
             error: Some(error),
             skipped_generated: false,
         }
+    }
+
+    /// A file that could not be read.
+    pub fn unreadable(path: &Path, err: &std::io::Error) -> Self {
+        let error = FileError {
+            line: 1,
+            column: 1,
+            message: format!("cannot read: {err}"),
+        };
+        FileReport::failed(path, None, error)
     }
 
     /// The original and fixed file bytes (BOM and line endings restored), when a fix applies.
@@ -146,14 +156,6 @@ pub fn process_path(
 ) -> FileReport {
     match std::fs::read(path) {
         Ok(bytes) => process_bytes(path, bytes, context, linter, settings),
-        Err(err) => FileReport::failed(
-            path,
-            None,
-            FileError {
-                line: 1,
-                column: 1,
-                message: format!("cannot read: {err}"),
-            },
-        ),
+        Err(err) => FileReport::unreadable(path, &err),
     }
 }

@@ -10,6 +10,8 @@ use crate::fix::{Finding, FixState, ReasonCode};
 pub struct Totals {
     pub files_scanned: usize,
     pub files_skipped_generated: usize,
+    /// Files answered by the result cache (neither parsed nor analysed).
+    pub files_from_cache: usize,
     pub files_with_errors: usize,
     pub files_changed: usize,
     pub findings_per_rule: BTreeMap<&'static str, usize>,
@@ -217,6 +219,9 @@ impl Totals {
     /// One line: files scanned, findings per rule, fixes available or applied, fixes held back.
     pub fn summary(&self, wrote: bool, unsafe_enabled: bool) -> String {
         let mut line = format!("deferfix: {} scanned", plural(self.files_scanned, "file"));
+        if self.files_from_cache > 0 {
+            let _ = write!(line, " ({} from cache)", self.files_from_cache);
+        }
         if self.files_skipped_generated > 0 {
             let _ = write!(
                 line,

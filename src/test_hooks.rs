@@ -31,3 +31,11 @@ pub fn break_fixes(text: &str, findings: &mut [Finding]) {
         }
     }
 }
+
+/// The switches' settings, for the result cache's key: a result computed with fixes broken must
+/// not answer a run without.
+pub fn cache_salt() -> String {
+    [BREAK_FIXES, BREAK_WITH]
+        .map(|name| format!("{name}={:?}", std::env::var_os(name)))
+        .join(";")
+}

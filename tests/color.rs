@@ -12,6 +12,7 @@ const LEAKY: &str = "package p\n\nimport \"os\"\n\nfunc f(ps []string) {\n\tfor 
 fn run(args: &[&str], env: &[(&str, &str)]) -> String {
     let dir = tree(&[("a.go", LEAKY.as_bytes())]);
     let output = Command::new(env!("CARGO_BIN_EXE_deferfix"))
+        .env("DEFERFIX_NO_CACHE", "1")
         .args(args)
         .current_dir(dir.path())
         .env_remove("NO_COLOR")

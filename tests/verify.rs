@@ -44,6 +44,7 @@ fn deferfix_breaking(
     command
         .args(args)
         .current_dir(dir)
+        .env("DEFERFIX_NO_CACHE", "1")
         .env("GOTOOLCHAIN", "local")
         .env("GOFLAGS", "-mod=mod")
         .env_remove("DEFERFIX_TEST_BREAK_FIXES")
@@ -145,6 +146,7 @@ fn go_test_passes(dir: &std::path::Path) -> bool {
     Command::new("go")
         .args(["test", "-count=1", "./..."])
         .current_dir(dir)
+        .env("DEFERFIX_NO_CACHE", "1")
         .env("GOTOOLCHAIN", "local")
         .status()
         .is_ok_and(|status| status.success())

@@ -159,6 +159,8 @@ pub struct DirIndex {
     pub files: Vec<Arc<SourceFile>>,
     /// The files each word occurs in (a word is looked up in every file once).
     files_with_word: Mutex<HashMap<String, Arc<[usize]>>>,
+    /// A hash of every file's name and text, computed on first use (see [`Self::fingerprint`]).
+    fingerprint: OnceLock<[u8; 32]>,
 }
 
 impl DirIndex {
@@ -170,7 +172,25 @@ impl DirIndex {
                 .map(|(name, text)| Arc::new(SourceFile::new(name, text)))
                 .collect(),
             files_with_word: Mutex::new(HashMap::new()),
+            fingerprint: OnceLock::new(),
         }
+    }
+
+    /// A hash of exactly what the analysis can see of the directory (each file's name and its
+    /// text as indexed), so the result cache can tell whether a result that consulted the index
+    /// still holds.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        *self.fingerprint.get_or_init(|| {
+            let mut hasher = blake3::Hasher::new();
+            for file in &self.files {
+                for part in [file.name.as_bytes(), file.text.as_bytes()] {
+                    // Length-prefixed, so moving bytes between names and texts changes the hash.
+                    hasher.update(&(part.len() as u64).to_le_bytes());
+                    hasher.update(part);
+                }
+            }
+            *hasher.finalize().as_bytes()
+        })
     }
 
     /// The indexes of the files in which `word` occurs as a word.
@@ -391,6 +411,12 @@ impl<'s> PackageContext<'s> {
                 PackageSource::Memory(index) => Some(index.clone()),
             })
             .as_ref()
+    }
+
+    /// Whether the analysis asked for the directory index (read or not): its result then depends
+    /// on the package's other files.
+    pub fn was_consulted(&self) -> bool {
+        self.loaded.get().is_some()
     }
 
     /// Whether the directory has been read (for tests of laziness).

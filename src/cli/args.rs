@@ -20,8 +20,8 @@ use crate::walk;
     disable_help_subcommand = true
 )]
 pub struct Args {
-    /// `deferfix server`: run as a language server instead (a directory named `server` is
-    /// `./server`).
+    /// `deferfix server`: run as a language server instead; `deferfix cache clean`: empty the
+    /// result cache (a directory named `server` or `cache` is `./server`, `./cache`).
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -152,6 +152,11 @@ pub struct Args {
     #[arg(long, value_name = "1.N", value_parser = parse_go_version)]
     pub go_version: Option<GoVersion>,
 
+    /// Do not read or write the result cache (also `DEFERFIX_NO_CACHE=1`). The cache is in
+    /// `$DEFERFIX_CACHE_DIR`, else the user cache directory's `deferfix`.
+    #[arg(long)]
+    pub no_cache: bool,
+
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -161,6 +166,17 @@ pub struct Args {
 pub enum Command {
     /// Run a language server over stdio: diagnostics and code actions for open Go files.
     Server,
+    /// Manage the result cache.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+#[derive(clap::Subcommand, Debug, Clone, PartialEq, Eq)]
+pub enum CacheAction {
+    /// Remove every cached result (of every deferfix version).
+    Clean,
 }
 
 fn parse_go_version(text: &str) -> Result<GoVersion, String> {

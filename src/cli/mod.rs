@@ -11,9 +11,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use rayon::prelude::*;
 
-pub use args::{Args, ColorWhen, Command};
+pub use args::{Args, CacheAction, ColorWhen, Command};
 
 use crate::analysis::package::{IndexStore, PackageContext};
+use crate::cache::{self, Cache};
 use crate::config::Config;
 use crate::engine::{FindingKey, Linter, Settings};
 use crate::fix::Applicability;
@@ -142,8 +143,12 @@ fn show_config(args: &Args, config: &Config, settings: &Settings) -> String {
 }
 
 pub fn run(args: &Args) -> Result<u8, String> {
-    if args.command == Some(Command::Server) {
-        return crate::server::run();
+    match &args.command {
+        Some(Command::Server) => return crate::server::run(),
+        Some(Command::Cache {
+            action: CacheAction::Clean,
+        }) => return clean_cache(),
+        None => {}
     }
     if args.list_rules {
         let width = RULES.iter().map(|rule| rule.id.len()).max().unwrap_or(0);
@@ -171,17 +176,24 @@ pub fn run(args: &Args) -> Result<u8, String> {
         verify::check_go_available()?;
     }
     let mut delivery = Delivery::new(mode.clone(), &settings, threshold(args), reporters)?;
+    let mut from_cache = 0;
     if stdin {
         delivery.deliver(vec![lint_stdin(args, &config, &settings)?])?;
     } else {
-        let linted = lint_paths(args, &config, &settings)?;
+        let cache = open_cache(args, &mode, &settings);
+        let linted = lint_paths(args, &config, &settings, cache.as_ref())?;
+        if let Some(cache) = &cache {
+            from_cache = cache.hits();
+            cache.prune_if_due();
+        }
         delivery.errors(&linted.errors);
         delivery.deliver(linted.reports)?;
     }
-    let ended = delivery.finish(&Relint {
+    let mut ended = delivery.finish(&Relint {
         settings: &settings,
         go_version: args.go_version.or(config.go_version),
     })?;
+    ended.totals.files_from_cache = from_cache;
     if !args.quiet && !stdin {
         eprintln!("{}", ended.totals.summary(args.write, args.unsafe_fixes));
     }
@@ -204,6 +216,36 @@ pub fn run(args: &Args) -> Result<u8, String> {
         ended.totals.findings()
     };
     Ok(if pending > 0 { EXIT_FINDINGS } else { 0 })
+}
+
+/// The result cache for a run over paths, unless it is turned off or the run must not use it:
+/// `--verify` re-fixes files with findings withheld and must see every fix computed afresh.
+fn open_cache(args: &Args, mode: &Mode, settings: &Settings) -> Option<Cache> {
+    let verifies = matches!(mode, Mode::Write { verify: Some(_) });
+    if args.no_cache || cache::disabled_by_env() || verifies || !settings.withheld.is_empty() {
+        return None;
+    }
+    let base = cache::base_dir()?;
+    match Cache::open(&base, settings) {
+        Ok(cache) => Some(cache),
+        Err(err) => {
+            // The run goes on without: a cache only saves time.
+            eprintln!(
+                "deferfix: warning: not using the cache in {}: {err}",
+                display_path(&base)
+            );
+            None
+        }
+    }
+}
+
+/// `deferfix cache clean`.
+fn clean_cache() -> Result<u8, String> {
+    let base = cache::base_dir().ok_or("no cache directory: set DEFERFIX_CACHE_DIR")?;
+    cache::clean(&base)
+        .map_err(|err| format!("cannot clean the cache in {}: {err}", display_path(&base)))?;
+    eprintln!("deferfix: cleaned the cache in {}", display_path(&base));
+    Ok(0)
 }
 
 fn load_config(args: &Args) -> Result<Config, String> {
@@ -293,7 +335,12 @@ struct Linted {
 }
 
 /// Walks the paths and lints every Go file on a pool of worker threads.
-fn lint_paths(args: &Args, config: &Config, settings: &Settings) -> Result<Linted, String> {
+fn lint_paths(
+    args: &Args,
+    config: &Config,
+    settings: &Settings,
+    cache: Option<&Cache>,
+) -> Result<Linted, String> {
     let threads = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -335,7 +382,10 @@ fn lint_paths(args: &Args, config: &Config, settings: &Settings) -> Result<Linte
                     go_version,
                     package: &package,
                 };
-                let report = process_path(&candidate.path, &context, linter, settings);
+                let report = match cache {
+                    Some(cache) => cache.process_path(&candidate.path, &context, linter, settings),
+                    None => process_path(&candidate.path, &context, linter, settings),
+                };
                 progress.tick();
                 report
             })

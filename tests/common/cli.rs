@@ -4,8 +4,16 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+/// The binary, with the result cache off: a test sees every file analysed and never writes into
+/// the user's cache (tests/cache.rs turns it on in a directory of its own).
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_deferfix"));
+    command.env("DEFERFIX_NO_CACHE", "1");
+    command
+}
+
 pub fn deferfix(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_deferfix"))
+    binary()
         .args(args)
         .current_dir(dir)
         .output()
@@ -36,7 +44,7 @@ pub fn read(dir: &Path, name: &str) -> Vec<u8> {
 
 /// Runs `deferfix ARGS -` in `dir` with `input` on stdin.
 pub fn deferfix_stdin(dir: &Path, input: &str, args: &[&str]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_deferfix"))
+    let mut child = binary()
         .args(args)
         .arg("-")
         .current_dir(dir)
