@@ -2,7 +2,8 @@
 //! a key that covers everything the result depends on, so an unchanged file is neither parsed nor
 //! analysed again.
 //!
-//! The key hashes the deferfix version, the entry format, the effective settings (rules in order,
+//! The key hashes the deferfix version and the running binary (development builds share a
+//! version), the entry format, the effective settings (rules in order,
 //! fix threshold, per-rule unsafe fixes, unused-ignore reports), the file's Go version, import
 //! path and name, whether it may be skipped as generated, and its bytes. A result that consulted
 //! the package index (the other files of its directory) also records the index's fingerprint,
@@ -18,6 +19,7 @@ use std::fs;
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -222,6 +224,7 @@ fn run_key(settings: &Settings) -> std::io::Result<Hash> {
         unsafe_rules: &'a [&'a str],
         withheld: usize,
         test_hooks: String,
+        build: &'a str,
     }
     let key = RunKey {
         version: VERSION,
@@ -232,9 +235,25 @@ fn run_key(settings: &Settings) -> std::io::Result<Hash> {
         unsafe_rules: &settings.unsafe_rules,
         withheld: settings.withheld.len(),
         test_hooks: test_hooks_salt(),
+        build: build_identity()?,
     };
     let bytes = serde_json::to_vec(&key)?;
     Ok(*blake3::hash(&bytes).as_bytes())
+}
+
+/// A hash of the running executable. Development builds share the crate version while their
+/// rules change, so the version alone would let one build answer from another's entries; the
+/// binary's bytes tell builds apart (hashing them costs a few milliseconds per run).
+fn build_identity() -> std::io::Result<&'static str> {
+    static IDENTITY: OnceLock<Result<String, String>> = OnceLock::new();
+    let identity = IDENTITY.get_or_init(|| {
+        let exe = std::env::current_exe().map_err(|err| err.to_string())?;
+        let bytes = fs::read(&exe).map_err(|err| format!("{}: {err}", exe.display()))?;
+        Ok(blake3::hash(&bytes).to_hex().to_string())
+    });
+    identity
+        .as_deref()
+        .map_err(|err| std::io::Error::other(err.clone()))
 }
 
 /// The test switches change results, so they are part of the key in the builds that have them.

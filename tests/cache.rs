@@ -299,3 +299,32 @@ fn entries_in_use_are_touched_and_unused_ones_dropped_after_30_days() {
     assert!(!left.contains(&stored[0]));
     assert!(left.contains(&stored[1]));
 }
+
+#[test]
+fn another_build_of_the_same_version_does_not_reuse_entries() {
+    let project = project();
+    let cache = tempfile::tempdir().expect("temp dir");
+    let first = run(project.path(), cache.path(), &["."]);
+    assert_eq!(from_cache(&run(project.path(), cache.path(), &["."])), 4);
+    // A copy of the binary with one byte more stands for a rebuild with the same version.
+    let builds = tempfile::tempdir().expect("temp dir");
+    let rebuilt = builds.path().join("deferfix");
+    let mut bytes = std::fs::read(env!("CARGO_BIN_EXE_deferfix")).expect("binary readable");
+    bytes.push(0);
+    std::fs::write(&rebuilt, bytes).expect("copy written");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&rebuilt, std::fs::Permissions::from_mode(0o755))
+            .expect("copy executable");
+    }
+    let output = Command::new(&rebuilt)
+        .arg(".")
+        .current_dir(project.path())
+        .env_remove("DEFERFIX_NO_CACHE")
+        .env("DEFERFIX_CACHE_DIR", cache.path())
+        .output()
+        .expect("copy runs");
+    assert_eq!(from_cache(&output), 0, "{}", stderr(&output));
+    same_output(&first, &output);
+}
