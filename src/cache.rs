@@ -88,7 +88,7 @@ impl Cache {
         })
     }
 
-    /// How many files were answered from the cache so far.
+    /// How many scanned (not generated-skipped) files were answered from the cache.
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::Relaxed)
     }
@@ -109,7 +109,10 @@ impl Cache {
         let key = self.file_key(&bytes, context);
         let entry_path = self.entry_path(&key);
         if let Some(report) = load(&entry_path, &key, path, &bytes, context) {
-            self.hits.fetch_add(1, Ordering::Relaxed);
+            // Counted among the scanned files the summary reports; generated ones are not.
+            if !report.skipped_generated {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+            }
             return report;
         }
         let report = process_bytes(path, bytes, context, linter, settings);
