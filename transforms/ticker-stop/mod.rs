@@ -59,7 +59,7 @@ fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Findi
 }
 
 /// The timer a statement creates: its variable, and what the constructor makes.
-struct NewTimer<'a> {
+struct CreatedTimer<'a> {
     statement: Node<'a>,
     variable: Node<'a>,
     kind: &'static str,
@@ -84,7 +84,7 @@ fn finding<'a>(
     if variable.kind() != "identifier" || analysis.text_of(*variable) == "_" {
         return None;
     }
-    let timer = NewTimer {
+    let timer = CreatedTimer {
         statement,
         variable: *variable,
         kind: if analysis.text_of(constructor) == "NewTicker" {
@@ -212,7 +212,7 @@ fn fix<'a>(
     analysis: &FileAnalysis<'a>,
     scopes: &Scopes<'a>,
     id: BindingId,
-    timer: &NewTimer<'a>,
+    timer: &CreatedTimer<'a>,
 ) -> Result<FixState, Reason> {
     let text = analysis.text();
     let statement = timer.statement;
