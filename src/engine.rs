@@ -13,7 +13,7 @@ use crate::goversion::GoVersion;
 use crate::query;
 use crate::source::LineIndex;
 use crate::suppress;
-use crate::syntax::{GoFile, first_syntax_error, new_parser};
+use crate::syntax::{GoFile, Parse, TextChange, first_syntax_error, new_parser};
 use crate::transforms::{RULES, Rule, RuleContext};
 
 /// More passes than any sane nesting of loops needs; hitting it means a rule does not converge.
@@ -197,8 +197,16 @@ impl fmt::Display for EngineError {
 }
 
 impl Linter {
-    fn parse(&mut self, text: &str) -> Tree {
-        crate::syntax::parse(&mut self.parser, text)
+    /// Parses the text of the next pass: `edit` made it from `previous`, parsed as `parsed`.
+    fn reparse(&mut self, parsed: Parse, previous: &str, edit: &TextEdit, text: &str) -> Parse {
+        let changes: Vec<TextChange> = edit
+            .iter()
+            .map(|indel| TextChange {
+                range: indel.delete.start().into()..indel.delete.end().into(),
+                insert: &indel.insert,
+            })
+            .collect();
+        crate::syntax::reparse(&mut self.parser, parsed, previous, &changes, text)
     }
 
     /// Runs the selected rules on a parsed tree.
@@ -278,13 +286,14 @@ impl Linter {
                 suppressed: Vec::new(),
             });
         }
-        let tree = self.parse(text);
-        if let Some(offset) = first_syntax_error(&tree) {
+        let parsed = crate::syntax::parse_file(&mut self.parser, text);
+        let tree = &parsed.tree;
+        if let Some(offset) = first_syntax_error(tree) {
             return Err(EngineError::Syntax { offset });
         }
-        let directives = suppress::directives(&tree, text);
+        let directives = suppress::directives(tree, text);
         let mut used = vec![false; directives.len()];
-        let found = self.lint_tree(text, &tree, settings, go_version, package);
+        let found = self.lint_tree(text, tree, settings, go_version, package);
         let (mut findings, suppressed) = suppress::apply(found, &directives, text, &mut used);
         // Reported as findings without a fix: they count, print and fail a check like any other.
         let unused = if settings.report_unused_ignores {
@@ -312,6 +321,7 @@ impl Linter {
         };
 
         let mut current = text.to_owned();
+        let mut parsed = parsed;
         // Unused-ignore findings are about the original text and have no fix: they only count.
         let mut current_findings: Vec<Finding> = findings
             .iter()
@@ -340,6 +350,7 @@ impl Linter {
                 });
             }
             let (edit, count, rules) = merge_fixes(&applicable, settings)?;
+            let previous = current.clone();
             edit.apply(&mut current);
             applied += count;
             for rule in &rules {
@@ -347,16 +358,17 @@ impl Linter {
                     fixed_rules.push(rule);
                 }
             }
-            let tree = self.parse(&current);
-            if let Some(offset_in_fixed) = first_syntax_error(&tree) {
+            parsed = self.reparse(parsed, &previous, &edit, &current);
+            let tree = &parsed.tree;
+            if let Some(offset_in_fixed) = first_syntax_error(tree) {
                 return Err(EngineError::FixBrokeSyntax {
                     rules,
                     offset_in_fixed,
                 });
             }
-            let directives = suppress::directives(&tree, &current);
+            let directives = suppress::directives(tree, &current);
             let mut used = vec![false; directives.len()];
-            let found = self.lint_tree(&current, &tree, settings, go_version, package);
+            let found = self.lint_tree(&current, tree, settings, go_version, package);
             current_findings = suppress::apply(found, &directives, &current, &mut used).0;
         }
         let mut rules: Vec<_> = current_findings

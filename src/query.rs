@@ -1,6 +1,6 @@
 //! Compiling rule queries once and running them on candidate nodes only.
 
-use tree_sitter::{Query, QueryCursor, StreamingIterator, Tree};
+use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
 
 use crate::syntax::language;
 #[cfg(test)]
@@ -70,17 +70,8 @@ pub fn run<'t>(
     let mut anchors = Vec::new();
     for keyword in rule.keywords {
         for at in word_offsets(text.as_bytes(), keyword) {
-            let Some(mut node) = root.descendant_for_byte_range(at, at + keyword.len()) else {
-                continue;
-            };
-            while !rule.anchors.contains(&node.kind()) {
-                match node.parent() {
-                    Some(parent) => node = parent,
-                    None => break,
-                }
-            }
-            if rule.anchors.contains(&node.kind()) {
-                anchors.push(node);
+            if let Some(anchor) = innermost_around(root, at..at + keyword.len(), rule.anchors) {
+                anchors.push(anchor);
             }
         }
     }
@@ -109,6 +100,30 @@ pub fn run<'t>(
     out
 }
 
+/// The innermost node of one of `kinds` that spans `range`, on one way down from `root` (the
+/// ancestors of `descendant_for_byte_range`, without climbing back: each `Node::parent` searches
+/// down from the root again).
+fn innermost_around<'t>(
+    root: Node<'t>,
+    range: std::ops::Range<usize>,
+    kinds: &[&str],
+) -> Option<Node<'t>> {
+    let mut cursor = root.walk();
+    let mut innermost = None;
+    loop {
+        let node = cursor.node();
+        if node.start_byte() > range.start || node.end_byte() < range.end {
+            return innermost;
+        }
+        if kinds.contains(&node.kind()) {
+            innermost = Some(node);
+        }
+        if cursor.goto_first_child_for_byte(range.start).is_none() {
+            return innermost;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +138,31 @@ mod tests {
                 rule.id
             );
         }
+    }
+
+    #[test]
+    fn the_anchor_found_on_the_way_down_is_the_one_found_climbing_up() {
+        let text = "package p\n\n// defer in a comment\nfunc f(xs []string) {\n\tfor _, x := range xs {\n\t\tdefer func() { defer g(x) }()\n\t\tgo func() { _ = \"defer\" }()\n\t}\n}\n";
+        let tree = crate::syntax::parse(&mut crate::syntax::new_parser(), text);
+        let root = tree.root_node();
+        let kinds = ["defer_statement", "go_statement"];
+        let mut found = 0;
+        for word in ["defer", "go", "x", "func"] {
+            for at in word_offsets(text.as_bytes(), word) {
+                let range = at..at + word.len();
+                let mut climbed = root.descendant_for_byte_range(range.start, range.end);
+                while let Some(node) = climbed.filter(|node| !kinds.contains(&node.kind())) {
+                    climbed = node.parent();
+                }
+                assert_eq!(
+                    innermost_around(root, range, &kinds),
+                    climbed,
+                    "{word} at {at}"
+                );
+                found += usize::from(climbed.is_some());
+            }
+        }
+        assert!(found >= 6, "{found} anchors");
     }
 
     #[test]

@@ -187,16 +187,27 @@ impl<'a> FileAnalysis<'a> {
 
     /// The bindings of the top-level function containing `node`.
     pub fn scopes_for(&self, node: Node<'a>) -> Option<Rc<Scopes<'a>>> {
-        let root = std::iter::once(node)
-            .chain(ancestors(node))
-            .filter(|ancestor| is_function(*ancestor))
-            .last()?;
+        let root = self.outermost_function(node)?;
         if let Some(scopes) = self.scopes.borrow().get(&root.id()) {
             return Some(scopes.clone());
         }
         let scopes = Rc::new(Scopes::build(root, self.file.text));
         self.scopes.borrow_mut().insert(root.id(), scopes.clone());
         Some(scopes)
+    }
+
+    /// The outermost function around `node` (or `node` itself), whose bindings hold its names.
+    fn outermost_function(&self, node: Node<'a>) -> Option<Node<'a>> {
+        // Nearly always the top-level declaration: found from the root in one step, where
+        // climbing `ancestors` re-descends from the root for every parent.
+        let top = self.file.tree.root_node().child_with_descendant(node);
+        if let Some(top) = top.filter(|top| is_function(*top)) {
+            return Some(top);
+        }
+        std::iter::once(node)
+            .chain(ancestors(node))
+            .filter(|ancestor| is_function(*ancestor))
+            .last()
     }
 
     /// The binding an identifier names, with the bindings it belongs to.

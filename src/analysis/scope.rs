@@ -8,7 +8,7 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use crate::syntax::names::{Declaration, expression_list};
-use crate::syntax::{descendants, is_function};
+use crate::syntax::{Family, Up, ancestors_of, is_function};
 
 pub type BindingId = usize;
 
@@ -88,13 +88,11 @@ impl<'t> Scopes<'t> {
             writes: Vec::new(),
             address_taken: Vec::new(),
         };
-        let nodes: Vec<Node<'t>> = std::iter::once(root)
-            .chain(descendants(root, |_| false))
-            .collect();
-        for node in &nodes {
-            scopes.declare(*node, text);
+        let family = Family::walk(root);
+        for index in 0..family.nodes().len() {
+            scopes.declare(family.member(index), text);
         }
-        scopes.resolve_all(&nodes, text);
+        scopes.resolve_all(&family, text);
         scopes
     }
 
@@ -135,18 +133,19 @@ impl<'t> Scopes<'t> {
         self.address_taken[id]
     }
 
-    fn declare(&mut self, node: Node<'t>, text: &'t str) {
+    fn declare(&mut self, member: impl Up<'t>, text: &'t str) {
+        let node = member.node();
         match node.kind() {
             "function_declaration" | "method_declaration" | "func_literal" => {
                 self.declare_signature(node, text)
             }
             "short_var_declaration" | "var_spec" | "const_spec" => {
-                self.declare_statement(node, text)
+                self.declare_statement(member, text)
             }
             "range_clause" | "receive_statement" if Declaration::of(node, text).is_some() => {
-                self.declare_statement(node, text);
+                self.declare_statement(member, text);
             }
-            "type_switch_statement" => self.declare_type_switch(node, text),
+            "type_switch_statement" => self.declare_type_switch(member, text),
             _ => {}
         }
     }
@@ -202,20 +201,22 @@ impl<'t> Scopes<'t> {
         }
     }
 
-    fn declare_statement(&mut self, statement: Node<'t>, text: &'t str) {
+    fn declare_statement(&mut self, member: impl Up<'t>, text: &'t str) {
+        let statement = member.node();
         let Some(declaration) = Declaration::of(statement, text) else {
             return;
         };
-        let Some((scope_node, scope_end)) = scope_of(statement) else {
+        let Some((scope_node, scope_end)) = scope_of(member) else {
             return;
         };
-        let Some(function) = crate::syntax::enclosing_function(statement) else {
+        let Some(function) = enclosing_function(member) else {
             return;
         };
         let start = match statement.kind() {
             // Range variables are visible in the loop body only.
-            "range_clause" => statement
-                .parent()
+            "range_clause" => member
+                .up()
+                .map(Up::node)
                 .and_then(|for_loop| for_loop.child_by_field_name("body"))
                 .map_or(statement.end_byte(), |body| body.start_byte()),
             _ => statement.end_byte(),
@@ -265,14 +266,15 @@ impl<'t> Scopes<'t> {
         }
     }
 
-    fn declare_type_switch(&mut self, switch: Node<'t>, text: &'t str) {
+    fn declare_type_switch(&mut self, member: impl Up<'t>, text: &'t str) {
+        let switch = member.node();
         let (Some(alias), Some(value)) = (
             switch.child_by_field_name("alias"),
             switch.child_by_field_name("value"),
         ) else {
             return;
         };
-        let Some(function) = crate::syntax::enclosing_function(switch) else {
+        let Some(function) = enclosing_function(member) else {
             return;
         };
         for ident in expression_list(alias) {
@@ -300,18 +302,21 @@ impl<'t> Scopes<'t> {
             .filter(|id| self.bindings[*id].block == block)
     }
 
-    fn resolve_all(&mut self, nodes: &[Node<'t>], text: &'t str) {
+    fn resolve_all(&mut self, family: &Family<'t>, text: &'t str) {
         let declaring: HashSet<usize> = self.bindings.iter().map(|b| b.ident.id()).collect();
-        for node in nodes {
+        for (index, node) in family.nodes().iter().enumerate() {
             match node.kind() {
                 "identifier" if !declaring.contains(&node.id()) => {
-                    if self.resolved.contains_key(&node.id()) || is_struct_field_key(*node) {
+                    if self.resolved.contains_key(&node.id()) {
                         continue;
                     }
                     let name = &text[node.byte_range()];
-                    if let Some(id) = self.lookup(name, node.start_byte()) {
+                    // The name lookup first: most identifiers name no local.
+                    if let Some(id) = self.lookup(name, node.start_byte())
+                        && !is_struct_field_key(family.member(index))
+                    {
                         self.resolved.insert(node.id(), id);
-                        if !is_plain_write_target(*node) {
+                        if !is_plain_write_target(family.member(index)) {
                             self.reads[id].push(*node);
                         }
                     }
@@ -391,26 +396,33 @@ impl<'t> Scopes<'t> {
     }
 }
 
+/// The innermost function around `member`.
+fn enclosing_function<'t>(member: impl Up<'t>) -> Option<Node<'t>> {
+    ancestors_of(member)
+        .map(Up::node)
+        .find(|node| is_function(*node))
+}
+
 /// The node a declaration made by `statement` is scoped to, and where that scope ends; `None` at
 /// package level.
-fn scope_of(statement: Node) -> Option<(usize, usize)> {
-    let mut node = statement;
+fn scope_of<'t>(statement: impl Up<'t>) -> Option<(usize, usize)> {
+    let mut member = statement;
     while matches!(
-        node.kind(),
+        member.node().kind(),
         "var_spec" | "var_spec_list" | "var_declaration" | "const_spec" | "const_declaration"
     ) {
-        node = node.parent()?;
+        member = member.up()?;
     }
-    let parent = node.parent()?;
-    let scope = match parent.kind() {
+    let parent = member.up()?;
+    let scope = match parent.node().kind() {
         "source_file" => return None,
         // A statement of a list is visible until the end of the enclosing block or clause.
-        "statement_list" => parent.parent()?,
+        "statement_list" => parent.up()?.node(),
         // `for i := 0; …` is scoped to the loop.
-        "for_clause" => parent.parent()?,
+        "for_clause" => parent.up()?.node(),
         // Range clauses (scoped to their loop), initialisers of if/switch (to their statement),
         // select cases (to their clause).
-        _ => parent,
+        _ => parent.node(),
     };
     if is_function(scope) {
         return None;
@@ -420,13 +432,15 @@ fn scope_of(statement: Node) -> Option<(usize, usize)> {
 
 /// `x` in `x = …`, `x += …`, `x++`: the variable is written, not read. (`x.f = …` and `x[i] = …`
 /// read `x`.)
-fn is_plain_write_target(ident: Node) -> bool {
-    let Some(parent) = ident.parent() else {
+fn is_plain_write_target<'t>(member: impl Up<'t>) -> bool {
+    let ident = member.node();
+    let Some(up) = member.up() else {
         return false;
     };
+    let parent = up.node();
     match parent.kind() {
         "inc_statement" | "dec_statement" => true,
-        "expression_list" => parent.parent().is_some_and(|statement| {
+        "expression_list" => up.up().map(Up::node).is_some_and(|statement| {
             matches!(
                 statement.kind(),
                 "assignment_statement" | "range_clause" | "receive_statement"
@@ -443,26 +457,29 @@ fn is_plain_write_target(ident: Node) -> bool {
 }
 
 /// `v` in `T{v: 1}` when `T` is not a map, slice or array type: a field name, not a variable.
-pub fn is_struct_field_key(ident: Node) -> bool {
+pub fn is_struct_field_key<'t>(ident: impl Up<'t>) -> bool {
     let Some(element) = ident
-        .parent()
-        .filter(|parent| parent.kind() == "literal_element")
+        .up()
+        .filter(|up| up.node().kind() == "literal_element")
     else {
         return false;
     };
     let Some(keyed) = element
-        .parent()
-        .filter(|parent| parent.kind() == "keyed_element")
+        .up()
+        .filter(|up| up.node().kind() == "keyed_element")
     else {
         return false;
     };
     if keyed
+        .node()
         .named_child(0)
-        .is_none_or(|key| key.id() != element.id())
+        .is_none_or(|key| key.id() != element.node().id())
     {
         return false;
     }
-    let literal = crate::syntax::ancestors(keyed).find(|node| node.kind() == "composite_literal");
+    let literal = ancestors_of(keyed)
+        .map(Up::node)
+        .find(|node| node.kind() == "composite_literal");
     let literal_type = literal.and_then(|literal| literal.child_by_field_name("type"));
     literal_type.is_none_or(|kind| {
         !matches!(
@@ -475,7 +492,7 @@ pub fn is_struct_field_key(ident: Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::parse_for_test;
+    use crate::syntax::{descendants, parse_for_test};
 
     fn idents<'t>(root: Node<'t>, text: &str, name: &str) -> Vec<Node<'t>> {
         descendants(root, |_| false)

@@ -33,25 +33,131 @@ pub fn new_parser() -> Parser {
 /// every node refers to) stay those of the real source. The masked text is only what the parser
 /// sees: every caller reads node text from the original `text`.
 pub fn parse(parser: &mut Parser, text: &str) -> Tree {
+    parse_file(parser, text).tree
+}
+
+/// A parsed file, and whether its tree is of the masked text (see [`parse`]).
+pub struct Parse {
+    pub tree: Tree,
+    pub masked: bool,
+}
+
+/// [`parse`], saying whether the tree needed the masking retry.
+pub fn parse_file(parser: &mut Parser, text: &str) -> Parse {
     // `parse` only returns None without a language or after a cancellation, neither of which
     // this crate ever sets up.
     let tree = parser
         .parse(text, None)
         .expect("parser has a language and no cancellation");
     if !tree.root_node().has_error() {
-        return tree;
+        return Parse {
+            tree,
+            masked: false,
+        };
     }
     let Some(masked) = mask_builtin_calls(text) else {
-        return tree;
+        return Parse {
+            tree,
+            masked: false,
+        };
     };
     let retry = parser
         .parse(&masked, None)
         .expect("parser has a language and no cancellation");
     if retry.root_node().has_error() {
-        tree
+        Parse {
+            tree,
+            masked: false,
+        }
     } else {
-        retry
+        Parse {
+            tree: retry,
+            masked: true,
+        }
     }
+}
+
+/// Parses `text`, made from the text of `previous` by `edits` (sorted, disjoint, in the previous
+/// text's offsets), reusing the subtrees the edits did not touch: a fixed file costs a fraction
+/// of a second full parse. Only an error-free result is kept; anything else (and a previous
+/// tree of masked text, whose reused parts would not be the real bytes) is parsed afresh with
+/// [`parse_file`], so the answer is always the one a full parse gives.
+pub fn reparse(
+    parser: &mut Parser,
+    previous: Parse,
+    previous_text: &str,
+    edits: &[TextChange],
+    text: &str,
+) -> Parse {
+    if previous.masked {
+        return parse_file(parser, text);
+    }
+    let mut old = previous.tree;
+    // Last edit first: each one's positions, in the previous text, stay valid for the next.
+    for edit in input_edits(previous_text, edits).iter().rev() {
+        old.edit(edit);
+    }
+    let tree = parser
+        .parse(text, Some(&old))
+        .expect("parser has a language and no cancellation");
+    if tree.root_node().has_error() {
+        return parse_file(parser, text);
+    }
+    Parse {
+        tree,
+        masked: false,
+    }
+}
+
+/// One replacement of a byte range by new text.
+pub struct TextChange<'e> {
+    pub range: std::ops::Range<usize>,
+    pub insert: &'e str,
+}
+
+/// tree-sitter's description of each change, with row/column points in the previous text.
+fn input_edits(previous_text: &str, edits: &[TextChange]) -> Vec<tree_sitter::InputEdit> {
+    let bytes = previous_text.as_bytes();
+    let mut point = tree_sitter::Point::new(0, 0);
+    let mut at = 0;
+    // The edits are sorted, so one scan from the start finds every position.
+    let mut advance = |to: usize| {
+        let segment = &bytes[at..to];
+        match memchr::memrchr(b'\n', segment) {
+            Some(last) => {
+                point.row += memchr::memchr_iter(b'\n', segment).count();
+                point.column = segment.len() - last - 1;
+            }
+            None => point.column += segment.len(),
+        }
+        at = to;
+        point
+    };
+    edits
+        .iter()
+        .map(|edit| {
+            let start_position = advance(edit.range.start);
+            let old_end_position = advance(edit.range.end);
+            let new_end_position = match edit.insert.rfind('\n') {
+                Some(last) => tree_sitter::Point::new(
+                    start_position.row + edit.insert.matches('\n').count(),
+                    edit.insert.len() - last - 1,
+                ),
+                None => tree_sitter::Point::new(
+                    start_position.row,
+                    start_position.column + edit.insert.len(),
+                ),
+            };
+            tree_sitter::InputEdit {
+                start_byte: edit.range.start,
+                old_end_byte: edit.range.end,
+                new_end_byte: edit.range.start + edit.insert.len(),
+                start_position,
+                old_end_position,
+                new_end_position,
+            }
+        })
+        .collect()
 }
 
 /// `text` with `new(` spelled `nev(` and `make(` spelled `mak_(` wherever the argument cannot be
@@ -314,6 +420,102 @@ pub fn descendants<'t>(node: Node<'t>, prune: impl Fn(Node<'t>) -> bool) -> Vec<
     }
 }
 
+/// A node with a way up to its parent: a plain tree-sitter node, or a node of a [`Family`].
+pub trait Up<'t>: Copy {
+    fn node(self) -> Node<'t>;
+    fn up(self) -> Option<Self>;
+}
+
+impl<'t> Up<'t> for Node<'t> {
+    fn node(self) -> Node<'t> {
+        self
+    }
+
+    fn up(self) -> Option<Self> {
+        self.parent()
+    }
+}
+
+/// A root and its descendants in source order (as [`descendants`] with no pruning), with the
+/// parent of each, found in one walk. `Node::parent` searches down from the tree's root on each
+/// call, at a cost that grows with the file's top-level declarations: too slow for a question
+/// asked of every identifier of a function.
+pub struct Family<'t> {
+    nodes: Vec<Node<'t>>,
+    /// Index of each node's parent in `nodes`; the root's is its own index, 0.
+    parents: Vec<usize>,
+}
+
+/// A node of a [`Family`]; above the family's root, the way up is the tree's own.
+#[derive(Clone, Copy)]
+pub enum Member<'f, 't> {
+    In(&'f Family<'t>, usize),
+    Above(Node<'t>),
+}
+
+impl<'t> Family<'t> {
+    pub fn walk(root: Node<'t>) -> Family<'t> {
+        let mut family = Family {
+            nodes: vec![root],
+            parents: vec![0],
+        };
+        let mut cursor = root.walk();
+        // Index in `nodes` of the node the cursor is under.
+        let mut parent = 0;
+        if !cursor.goto_first_child() {
+            return family;
+        }
+        loop {
+            family.nodes.push(cursor.node());
+            family.parents.push(parent);
+            if cursor.goto_first_child() {
+                parent = family.nodes.len() - 1;
+                continue;
+            }
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() || parent == 0 {
+                    return family;
+                }
+                parent = family.parents[parent];
+            }
+        }
+    }
+
+    /// The root, then its descendants in source order.
+    pub fn nodes(&self) -> &[Node<'t>] {
+        &self.nodes
+    }
+
+    pub fn member(&self, index: usize) -> Member<'_, 't> {
+        Member::In(self, index)
+    }
+}
+
+impl<'t> Up<'t> for Member<'_, 't> {
+    fn node(self) -> Node<'t> {
+        match self {
+            Member::In(family, index) => family.nodes[index],
+            Member::Above(node) => node,
+        }
+    }
+
+    fn up(self) -> Option<Self> {
+        match self {
+            Member::In(family, 0) => family.nodes[0].parent().map(Member::Above),
+            Member::In(family, index) => Some(Member::In(family, family.parents[index])),
+            Member::Above(node) => node.parent().map(Member::Above),
+        }
+    }
+}
+
+/// Strict ancestors of `start`, innermost first (as [`ancestors`]).
+pub fn ancestors_of<'t, U: Up<'t>>(start: U) -> impl Iterator<Item = U> {
+    std::iter::successors(start.up(), |node| node.up())
+}
+
 /// `node` and every descendant of it, in source order, not descending into function literals
 /// other than `node` itself.
 pub fn descendants_and_self(node: Node) -> Vec<Node> {
@@ -349,6 +551,84 @@ pub(crate) fn parse_for_test(text: &str) -> Tree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every node of `tree` with its kind, range and points, in source order.
+    fn shape(tree: &Tree) -> Vec<String> {
+        std::iter::once(tree.root_node())
+            .chain(descendants(tree.root_node(), |_| false))
+            .map(|node| {
+                let (start, end) = (node.start_position(), node.end_position());
+                format!("{} {:?} {start:?} {end:?}", node.kind(), node.byte_range())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_family_knows_every_parent_the_tree_knows() {
+        let text = "package p\n\nfunc f(m map[string]int) {\n\tfor k := range m {\n\t\tx := T{k: 1}\n\t\tuse(x)\n\t}\n}\n";
+        let tree = parse(&mut new_parser(), text);
+        let function = tree.root_node().named_child(1).unwrap();
+        let family = Family::walk(function);
+        let expected: Vec<Node> = std::iter::once(function)
+            .chain(descendants(function, |_| false))
+            .collect();
+        assert_eq!(family.nodes(), expected.as_slice());
+        for (index, node) in family.nodes().iter().enumerate() {
+            let up = family.member(index).up().map(Up::node);
+            assert_eq!(up, node.parent(), "parent of {}", node.kind());
+            let climbed: Vec<Node> = ancestors_of(family.member(index)).map(Up::node).collect();
+            assert_eq!(climbed, ancestors(*node).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_reparse_gives_the_tree_a_full_parse_gives() {
+        let before = "package p\n\nfunc f(xs []string) {\n\tfor _, x := range xs {\n\t\tdefer close(x)\n\t}\n}\n\nfunc g() { h() }\n";
+        let changes = [
+            TextChange {
+                range: 59..59,
+                insert: "func() {\n\t\t\t",
+            },
+            TextChange {
+                range: 73..73,
+                insert: "\n\t\t}()",
+            },
+            TextChange {
+                range: 91..94,
+                insert: "hh(1, 2)",
+            },
+        ];
+        let mut after = before.to_owned();
+        for change in changes.iter().rev() {
+            after.replace_range(change.range.clone(), change.insert);
+        }
+        let mut parser = new_parser();
+        let previous = parse_file(&mut parser, before);
+        let reparsed = reparse(&mut parser, previous, before, &changes, &after);
+        let fresh = parse_file(&mut new_parser(), &after);
+        assert!(!reparsed.tree.root_node().has_error(), "{after}");
+        assert_eq!(shape(&reparsed.tree), shape(&fresh.tree));
+    }
+
+    #[test]
+    fn a_reparse_of_masked_text_parses_afresh() {
+        let mut parser = new_parser();
+        let previous = parse_file(&mut parser, SHADOWED_MAKE);
+        assert!(previous.masked);
+        let at = SHADOWED_MAKE.find("return make(8)").unwrap() + "return make(".len();
+        let changes = [TextChange {
+            range: at..at + 1,
+            insert: "9",
+        }];
+        let mut after = SHADOWED_MAKE.to_owned();
+        after.replace_range(at..at + 1, "9");
+        let reparsed = reparse(&mut parser, previous, SHADOWED_MAKE, &changes, &after);
+        assert!(reparsed.masked && !reparsed.tree.root_node().has_error());
+        assert_eq!(
+            shape(&reparsed.tree),
+            shape(&parse_file(&mut new_parser(), &after).tree)
+        );
+    }
 
     #[test]
     fn go_1_26_new_expressions_parse() {
