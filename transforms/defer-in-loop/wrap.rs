@@ -58,86 +58,131 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, Reason
         .ok_or_else(|| layout("loop has no body"))?;
     let function =
         enclosing_function(for_loop).ok_or_else(|| layout("loop is not inside a function"))?;
-    let own_label = label_of(for_loop, text);
+    let table = JumpTable::classify(for_loop, body, text)?;
+    let plan = ClosurePlan::new(function, &table, text)?;
+    let shape = BodyShape::of(body, text)?;
+    let local_edits = rewrite_jumps(&table, &plan, text)?;
+    let new_body = assemble_body(body, &table, &plan, &shape, &local_edits, text);
+    let mut edits = vec![Edit::replace(body.byte_range(), new_body)];
+    if let Some(removal) = unused_label_removal(for_loop, function, &table, text)? {
+        edits.push(removal);
+    }
+    Ok(edits)
+}
 
-    // 1. Classify every jump that belongs to this function and sits in the body.
-    let in_body =
-        |node: Node| body.start_byte() <= node.start_byte() && node.end_byte() <= body.end_byte();
-    let body_nodes = descendants(body, is_function);
-    let body_labels: HashSet<&str> = body_nodes
-        .iter()
-        .filter(|node| node.kind() == "labeled_statement")
-        .filter_map(|node| node.child_by_field_name("label"))
-        .map(|label| &text[label.byte_range()])
-        .collect();
-    let mut exits: Vec<Exit> = Vec::new();
-    let mut jumps: Vec<Jump> = Vec::new();
-    let add_exit = |exits: &mut Vec<Exit>, exit: Exit| -> usize {
-        // One Break exit however it was spelled; a labelled spelling wins so the label stays used.
-        if let Exit::Break(spelling) = &exit
-            && let Some(index) = exits
-                .iter()
-                .position(|existing| matches!(existing, Exit::Break(_)))
-        {
-            if spelling != "break" {
-                exits[index] = exit;
-            }
-            return index;
-        }
-        if let Some(index) = exits.iter().position(|existing| *existing == exit) {
-            return index;
-        }
-        exits.push(exit);
-        exits.len() - 1
-    };
-    for node in &body_nodes {
-        match node.kind() {
-            "goto_statement" => {
-                let label = jump_label(*node, text).unwrap_or("");
-                if !body_labels.contains(label) {
-                    return Err(Reason::new(
-                        ReasonCode::GotoOut,
-                        format!("goto {label} jumps out of the loop body"),
-                    ));
-                }
-            }
-            "break_statement" | "continue_statement" => {
-                let target = jump_target(*node, text)
-                    .ok_or_else(|| layout("a break or continue has no target"))?;
-                if in_body(target) && target.id() != for_loop.id() {
-                    continue;
-                }
-                let is_break = node.kind() == "break_statement";
-                if target.id() == for_loop.id() {
-                    if is_break {
-                        let spelling = text[node.byte_range()].to_owned();
-                        let index = add_exit(&mut exits, Exit::Break(spelling));
-                        jumps.push(Jump::Leave(*node, index));
-                    } else {
-                        jumps.push(Jump::Next(*node));
+/// Step 1: every jump that belongs to the enclosing function and sits in the body, and the exits
+/// they take, in the fixed order the generated code tests them.
+struct JumpTable<'t> {
+    /// The body's nodes, not descending into function literals.
+    body_nodes: Vec<Node<'t>>,
+    jumps: Vec<Jump<'t>>,
+    /// `Jump::Leave` indexes point here.
+    exits: Vec<Exit>,
+}
+
+impl<'t> JumpTable<'t> {
+    fn classify(for_loop: Node<'t>, body: Node<'t>, text: &str) -> Result<JumpTable<'t>, Reason> {
+        let in_body = |node: Node| {
+            body.start_byte() <= node.start_byte() && node.end_byte() <= body.end_byte()
+        };
+        let body_nodes = descendants(body, is_function);
+        let body_labels: HashSet<&str> = body_nodes
+            .iter()
+            .filter(|node| node.kind() == "labeled_statement")
+            .filter_map(|node| node.child_by_field_name("label"))
+            .map(|label| &text[label.byte_range()])
+            .collect();
+        let mut exits: Vec<Exit> = Vec::new();
+        let mut jumps: Vec<Jump> = Vec::new();
+        for node in &body_nodes {
+            match node.kind() {
+                "goto_statement" => {
+                    let label = jump_label(*node, text).unwrap_or("");
+                    if !body_labels.contains(label) {
+                        return Err(Reason::new(
+                            ReasonCode::GotoOut,
+                            format!("goto {label} jumps out of the loop body"),
+                        ));
                     }
-                } else {
-                    let index =
-                        add_exit(&mut exits, Exit::Outer(text[node.byte_range()].to_owned()));
+                }
+                "break_statement" | "continue_statement" => {
+                    let target = jump_target(*node, text)
+                        .ok_or_else(|| layout("a break or continue has no target"))?;
+                    if in_body(target) && target.id() != for_loop.id() {
+                        continue;
+                    }
+                    let spelling = text[node.byte_range()].to_owned();
+                    let jump = match (target.id() == for_loop.id(), node.kind()) {
+                        (true, "break_statement") => {
+                            Jump::Leave(*node, add_exit(&mut exits, Exit::Break(spelling)))
+                        }
+                        (true, _) => Jump::Next(*node),
+                        (false, _) => {
+                            Jump::Leave(*node, add_exit(&mut exits, Exit::Outer(spelling)))
+                        }
+                    };
+                    jumps.push(jump);
+                }
+                "return_statement" => {
+                    let index = add_exit(&mut exits, Exit::Return);
                     jumps.push(Jump::Leave(*node, index));
                 }
+                _ => {}
             }
-            "return_statement" => {
-                let index = add_exit(&mut exits, Exit::Return);
-                jumps.push(Jump::Leave(*node, index));
-            }
-            _ => {}
         }
+        let (exits, renumber) = in_fixed_order(exits);
+        for jump in &mut jumps {
+            if let Jump::Leave(_, index) = jump {
+                *index = renumber[*index];
+            }
+        }
+        Ok(JumpTable {
+            body_nodes,
+            jumps,
+            exits,
+        })
     }
-    // Exits in a fixed order so the generated code reads the same way every time.
+
+    /// Whether `node` is one of the jumps, all of which become a `return` of the closure.
+    fn becomes_return(&self, node: Node) -> bool {
+        self.jumps
+            .iter()
+            .any(|jump| matches!(jump, Jump::Next(n) | Jump::Leave(n, _) if n.id() == node.id()))
+    }
+}
+
+/// Adds `exit` unless it is known, returning its index. One Break exit however it was spelled;
+/// a labelled spelling wins so the label stays used.
+fn add_exit(exits: &mut Vec<Exit>, exit: Exit) -> usize {
+    if let Exit::Break(spelling) = &exit
+        && let Some(index) = exits
+            .iter()
+            .position(|existing| matches!(existing, Exit::Break(_)))
+    {
+        if spelling != "break" {
+            exits[index] = exit;
+        }
+        return index;
+    }
+    if let Some(index) = exits.iter().position(|existing| *existing == exit) {
+        return index;
+    }
+    exits.push(exit);
+    exits.len() - 1
+}
+
+/// Exits in a fixed order so the generated code reads the same way every time, and where each
+/// old index went.
+fn in_fixed_order(exits: Vec<Exit>) -> (Vec<Exit>, Vec<usize>) {
     let order = |exit: &Exit| match exit {
         Exit::Break(_) => 0,
         Exit::Outer(_) => 1,
         Exit::Return => 2,
     };
-    let mut sorted: Vec<(usize, Exit)> = exits.iter().cloned().enumerate().collect();
+    let count = exits.len();
+    let mut sorted: Vec<(usize, Exit)> = exits.into_iter().enumerate().collect();
     sorted.sort_by_key(|(index, exit)| (order(exit), *index));
-    let renumber: Vec<usize> = (0..exits.len())
+    let renumber: Vec<usize> = (0..count)
         .map(|old| {
             sorted
                 .iter()
@@ -145,121 +190,198 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, Reason
                 .unwrap_or(old)
         })
         .collect();
-    let exits: Vec<Exit> = sorted.into_iter().map(|(_, exit)| exit).collect();
+    (sorted.into_iter().map(|(_, exit)| exit).collect(), renumber)
+}
 
-    // 2. The enclosing function's results, and fresh names for what the closure reports.
-    let results = result_params(function, text)?;
-    let needs_values = exits.contains(&Exit::Return) && !results.is_empty();
-    if needs_values && let Some(name) = shadowed_result_type_name(function, text) {
-        return Err(Reason::new(
-            ReasonCode::ShadowedResultType,
-            format!("the result types name `{name}`, which the function redeclares"),
-        ));
+/// Step 2: what the closure reports and how: the enclosing function's results, fresh names for
+/// the control value and the returned values, and the statement that ends an iteration.
+struct ClosurePlan {
+    results: Vec<ResultParam>,
+    /// The variable that receives which exit was taken; `None` when there is no exit.
+    control: Option<String>,
+    /// Fresh names for the enclosing function's results, when a `return` must hand them over.
+    values: Vec<String>,
+    /// Literal zero values for the results, when every result type has an obvious one (as a
+    /// person would write it); otherwise the closure names its results and hands the unset ones
+    /// back.
+    zeros: Option<Vec<&'static str>>,
+    exit_count: usize,
+    /// What a normal end of the iteration returns.
+    next_statement: String,
+}
+
+impl ClosurePlan {
+    fn new(function: Node, table: &JumpTable, text: &str) -> Result<ClosurePlan, Reason> {
+        let exits = &table.exits;
+        let results = result_params(function, text)?;
+        let needs_values = exits.contains(&Exit::Return) && !results.is_empty();
+        if needs_values && let Some(name) = shadowed_result_type_name(function, text) {
+            return Err(Reason::new(
+                ReasonCode::ShadowedResultType,
+                format!("the result types name `{name}`, which the function redeclares"),
+            ));
+        }
+        let mut taken = used_names(function, text);
+        let control = match exits.as_slice() {
+            [] => None,
+            [Exit::Return] => Some(fresh_name("ret", &mut taken)),
+            [_] => Some(fresh_name("brk", &mut taken)),
+            _ => Some(fresh_name("ctl", &mut taken)),
+        };
+        let values: Vec<String> = if needs_values {
+            (0..results.len())
+                .map(|index| fresh_name(&format!("r{index}"), &mut taken))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let forwards_call = table.jumps.iter().any(|jump| match jump {
+            Jump::Leave(node, _) if node.kind() == "return_statement" => {
+                return_expressions(*node).is_some_and(|expressions| expressions.len() == 1)
+                    && results.len() > 1
+            }
+            _ => false,
+        });
+        let zeros: Option<Vec<&'static str>> = if needs_values && !forwards_call {
+            results
+                .iter()
+                .map(|result| zero_literal(&result.type_text))
+                .collect()
+        } else {
+            None
+        };
+        let mut plan = ClosurePlan {
+            results,
+            control,
+            values,
+            zeros,
+            exit_count: exits.len(),
+            next_statement: String::new(),
+        };
+        plan.next_statement = match (&plan.control, needs_values, exits.len()) {
+            (None, _, _) => "return".to_owned(),
+            (Some(_), true, 1) if plan.zeros.is_some() => plan.with_values("return false"),
+            (Some(_), true, _) if plan.zeros.is_some() => plan.with_values("return 0"),
+            (Some(_), true, _) => "return".to_owned(),
+            (Some(_), false, 1) => "return false".to_owned(),
+            (Some(_), false, _) => "return 0".to_owned(),
+        };
+        Ok(plan)
     }
-    let mut taken = used_names(function, text);
-    let control = match exits.as_slice() {
-        [] => None,
-        [Exit::Return] => Some(fresh_name("ret", &mut taken)),
-        [_] => Some(fresh_name("brk", &mut taken)),
-        _ => Some(fresh_name("ctl", &mut taken)),
-    };
-    let values: Vec<String> = if needs_values {
-        (0..results.len())
-            .map(|index| fresh_name(&format!("r{index}"), &mut taken))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let exit_value = |index: usize| {
-        if exits.len() == 1 {
+
+    /// The value the closure returns for exit `index`.
+    fn exit_value(&self, index: usize) -> String {
+        if self.exit_count == 1 {
             "true".to_owned()
         } else {
             (index + 1).to_string()
         }
-    };
-    // The closure returns literal zero values where every result type has an obvious one (as a
-    // person would write it); otherwise it names its results and hands the unset ones back.
-    let forwards_call = jumps.iter().any(|jump| match jump {
-        Jump::Leave(node, _) if node.kind() == "return_statement" => {
-            let count = node
-                .named_child(0)
-                .filter(|child| child.kind() == "expression_list")
-                .map(expression_list);
-            count.is_some_and(|expressions| expressions.len() == 1) && results.len() > 1
-        }
-        _ => false,
-    });
-    let zeros: Option<Vec<&str>> = if needs_values && !forwards_call {
-        results
-            .iter()
-            .map(|result| zero_literal(&result.type_text))
-            .collect()
-    } else {
-        None
-    };
-    let returned_defaults = match &zeros {
-        Some(zeros) => zeros.join(", "),
-        None => values.join(", "),
-    };
-    let with_values = |head: String| {
-        if values.is_empty() {
-            head
-        } else {
-            format!("{head}, {returned_defaults}")
-        }
-    };
-    // What a normal end of the iteration returns.
-    let next_statement = match (&control, needs_values, exits.len()) {
-        (None, _, _) => "return".to_owned(),
-        (Some(_), true, 1) if zeros.is_some() => with_values("return false".to_owned()),
-        (Some(_), true, _) if zeros.is_some() => with_values("return 0".to_owned()),
-        (Some(_), true, _) => "return".to_owned(),
-        (Some(_), false, 1) => "return false".to_owned(),
-        (Some(_), false, _) => "return 0".to_owned(),
-    };
-
-    // 3. The body's shape: gofmt-formatted, `{` line then statements then `}` on its own line.
-    let open = body.start_byte();
-    let close = body.end_byte() - 1;
-    let first_newline = open
-        + text[open..close]
-            .find('\n')
-            .ok_or_else(|| layout("loop body is on one line"))?;
-    let after_brace = text[open + 1..first_newline].trim();
-    if !(after_brace.is_empty() || after_brace.starts_with("//")) {
-        return Err(layout("loop body starts on the line of its `{`"));
     }
-    if !starts_line(text, close) {
-        return Err(layout("loop body ends on the line of its last statement"));
-    }
-    let region = first_newline + 1..line_start(text, close);
-    let base_indent = indentation_at(text, close);
-    let body_indent = format!("{base_indent}\t");
 
-    // 4. Rewrite each jump in place.
+    /// `head` followed by the values a closure `return` hands back for the enclosing function's
+    /// results (their zero values, or the named results).
+    fn with_values(&self, head: &str) -> String {
+        if self.values.is_empty() {
+            return head.to_owned();
+        }
+        let defaults = match &self.zeros {
+            Some(zeros) => zeros.join(", "),
+            None => self.values.join(", "),
+        };
+        format!("{head}, {defaults}")
+    }
+}
+
+/// The expressions of a `return` statement, if it has any.
+fn return_expressions(node: Node) -> Option<Vec<Node>> {
+    node.named_child(0)
+        .filter(|child| child.kind() == "expression_list")
+        .map(expression_list)
+}
+
+/// Step 3: the body's shape. gofmt-formatted, a `{` line, then the statements, then `}` on its
+/// own line.
+struct BodyShape<'t> {
+    open: usize,
+    first_newline: usize,
+    /// The statements' lines, re-indented into the closure.
+    region: std::ops::Range<usize>,
+    base_indent: &'t str,
+    body_indent: String,
+}
+
+impl<'t> BodyShape<'t> {
+    fn of(body: Node, text: &'t str) -> Result<BodyShape<'t>, Reason> {
+        let open = body.start_byte();
+        let close = body.end_byte() - 1;
+        let first_newline = open
+            + text[open..close]
+                .find('\n')
+                .ok_or_else(|| layout("loop body is on one line"))?;
+        let after_brace = text[open + 1..first_newline].trim();
+        if !(after_brace.is_empty() || after_brace.starts_with("//")) {
+            return Err(layout("loop body starts on the line of its `{`"));
+        }
+        if !starts_line(text, close) {
+            return Err(layout("loop body ends on the line of its last statement"));
+        }
+        let base_indent = indentation_at(text, close);
+        Ok(BodyShape {
+            open,
+            first_newline,
+            region: first_newline + 1..line_start(text, close),
+            base_indent,
+            body_indent: format!("{base_indent}\t"),
+        })
+    }
+}
+
+/// Step 4: each jump rewritten in place as a `return` of the closure, with the trailing comments
+/// around the rewritten lines realigned; sorted by position.
+fn rewrite_jumps(
+    table: &JumpTable,
+    plan: &ClosurePlan,
+    text: &str,
+) -> Result<Vec<LocalEdit>, Reason> {
     let mut local_edits = Vec::new();
-    for jump in &jumps {
+    for jump in &table.jumps {
         match jump {
             Jump::Next(node) => local_edits.push(LocalEdit {
                 range: node.byte_range(),
-                text: next_statement.clone(),
+                text: plan.next_statement.clone(),
             }),
-            Jump::Leave(node, old_index) => {
-                let index = renumber[*old_index];
-                let value = exit_value(index);
-                if exits[index] != Exit::Return {
+            Jump::Leave(node, index) => {
+                let value = plan.exit_value(*index);
+                if table.exits[*index] != Exit::Return {
                     local_edits.push(LocalEdit {
                         range: node.byte_range(),
-                        text: with_values(format!("return {value}")),
+                        text: plan.with_values(&format!("return {value}")),
                     });
                     continue;
                 }
-                local_edits.extend(rewrite_return(*node, text, &results, &values, &value)?);
+                local_edits.extend(rewrite_return(
+                    *node,
+                    text,
+                    &plan.results,
+                    &plan.values,
+                    &value,
+                )?);
             }
         }
     }
-    // gofmt aligns trailing comments of neighbouring lines: a jump rewritten to a longer or
-    // shorter statement moves where its comment, and its neighbours' comments, must stand.
+    let realigned = realign_comments(&table.body_nodes, &local_edits, text)?;
+    local_edits.extend(realigned);
+    local_edits.sort_by_key(|edit| edit.range.start);
+    Ok(local_edits)
+}
+
+/// gofmt aligns trailing comments of neighbouring lines: a jump rewritten to a longer or shorter
+/// statement moves where its comment, and its neighbours' comments, must stand.
+fn realign_comments(
+    body_nodes: &[Node],
+    local_edits: &[LocalEdit],
+    text: &str,
+) -> Result<Vec<LocalEdit>, Reason> {
     let comments: Vec<_> = body_nodes
         .iter()
         .filter(|node| node.kind() == "comment")
@@ -268,104 +390,137 @@ pub fn wrap_loop_body(file: &GoFile, for_loop: Node) -> Result<Vec<Edit>, Reason
     let changed: Vec<(usize, usize)> = local_edits
         .iter()
         .filter(|edit| !edit.text.contains('\n'))
-        .map(|edit| {
-            let line = line_start(text, edit.range.start);
-            let indent_end = line + indentation_at(text, edit.range.start).len();
-            let line_end = text[edit.range.end..]
-                .find('\n')
-                .map_or(text.len(), |at| edit.range.end + at);
-            let code_end = edit.range.end
-                + text[edit.range.end..line_end]
-                    .find("//")
-                    .unwrap_or(line_end - edit.range.end);
-            let before = text[indent_end..edit.range.start].chars().count();
-            let after = text[edit.range.end..code_end].trim_end().chars().count();
-            (edit.range.start, before + edit.text.chars().count() + after)
-        })
+        .map(|edit| (edit.range.start, rewritten_code_width(edit, text)))
         .collect();
-    local_edits
-        .extend(realign_trailing_comments(text, &comments, &changed).map_err(|why| layout(&why))?);
-    local_edits.sort_by_key(|edit| edit.range.start);
+    realign_trailing_comments(text, &comments, &changed).map_err(|why| layout(&why))
+}
 
-    // 5. Assemble the new body.
-    let raw_strings = raw_string_ranges(body, text);
+/// How many characters the code of an edited line takes after the edit (indentation and a
+/// trailing comment not counted).
+fn rewritten_code_width(edit: &LocalEdit, text: &str) -> usize {
+    let line = line_start(text, edit.range.start);
+    let indent_end = line + indentation_at(text, edit.range.start).len();
+    let line_end = text[edit.range.end..]
+        .find('\n')
+        .map_or(text.len(), |at| edit.range.end + at);
+    let code_end = edit.range.end
+        + text[edit.range.end..line_end]
+            .find("//")
+            .unwrap_or(line_end - edit.range.end);
+    let before = text[indent_end..edit.range.start].chars().count();
+    let after = text[edit.range.end..code_end].trim_end().chars().count();
+    before + edit.text.chars().count() + after
+}
+
+/// Step 5: the new body: the closure around the re-indented statements, then one `if` per exit
+/// that performs it.
+fn assemble_body(
+    body: Node,
+    table: &JumpTable,
+    plan: &ClosurePlan,
+    shape: &BodyShape,
+    local_edits: &[LocalEdit],
+    text: &str,
+) -> String {
+    let BodyShape {
+        open,
+        first_newline,
+        region,
+        base_indent,
+        body_indent,
+    } = shape;
     let statements = block_statements(body);
-    let becomes_return = |node: Node| {
-        jumps
-            .iter()
-            .any(|jump| matches!(jump, Jump::Next(n) | Jump::Leave(n, _) if n.id() == node.id()))
-    };
-    let falls_off = !list_terminates(&statements, text, &becomes_return);
+    let falls_off = !list_terminates(&statements, text, &|node| table.becomes_return(node));
     let signature = closure_signature(
-        control.as_deref(),
-        exits.len(),
-        &values,
-        &results,
-        zeros.is_some(),
+        plan.control.as_deref(),
+        plan.exit_count,
+        &plan.values,
+        &plan.results,
+        plan.zeros.is_some(),
     );
-    let receivers = match &control {
+    let receivers = match &plan.control {
         None => String::new(),
         Some(control) => {
             let names: Vec<&str> = std::iter::once(control.as_str())
-                .chain(values.iter().map(String::as_str))
+                .chain(plan.values.iter().map(String::as_str))
                 .collect();
             format!("{} := ", names.join(", "))
         }
     };
-
+    let raw_strings = raw_string_ranges(body, text);
     let mut new_body = String::with_capacity(region.len() + 256);
     new_body.push('{');
-    new_body.push_str(&text[open + 1..first_newline]);
+    new_body.push_str(&text[open + 1..*first_newline]);
     new_body.push('\n');
     new_body.push_str(&format!("{body_indent}{receivers}{signature} {{\n"));
     new_body.push_str(&reindent_with_edits(
         text,
-        region,
-        &local_edits,
+        region.clone(),
+        local_edits,
         &raw_strings,
     ));
-    if falls_off && control.is_some() {
-        new_body.push_str(&format!("{body_indent}\t{next_statement}\n"));
+    if falls_off && plan.control.is_some() {
+        new_body.push_str(&format!("{body_indent}\t{}\n", plan.next_statement));
     }
     new_body.push_str(&format!("{body_indent}}}()\n"));
-    if let Some(control) = &control {
-        for (index, exit) in exits.iter().enumerate() {
-            let condition = if exits.len() == 1 {
-                control.clone()
-            } else {
-                format!("{control} == {}", index + 1)
-            };
-            let action = match exit {
-                Exit::Break(spelling) => spelling.clone(),
-                Exit::Outer(statement) => statement.clone(),
-                Exit::Return if values.is_empty() => "return".to_owned(),
-                Exit::Return => format!("return {}", values.join(", ")),
-            };
-            new_body.push_str(&format!(
-                "{body_indent}if {condition} {{\n{body_indent}\t{action}\n{body_indent}}}\n"
-            ));
-        }
+    if let Some(control) = &plan.control {
+        new_body.push_str(&exit_dispatch(
+            control,
+            &table.exits,
+            &plan.values,
+            body_indent,
+        ));
     }
     new_body.push_str(base_indent);
     new_body.push('}');
+    new_body
+}
 
-    let mut edits = vec![Edit::replace(body.byte_range(), new_body)];
-
-    // 6. A label whose only uses were `continue L` of this loop is now unused: remove it.
-    if let Some(label) = own_label {
-        let break_keeps_label = exits
-            .iter()
-            .any(|exit| matches!(exit, Exit::Break(spelling) if spelling != "break"));
-        let goto_uses_label = descendants(function, |node| {
-            is_function(node) && node.id() != function.id()
-        })
-        .into_iter()
-        .any(|node| node.kind() == "goto_statement" && jump_label(node, text) == Some(label));
-        if !break_keeps_label && !goto_uses_label {
-            edits.push(remove_label(for_loop, text)?);
-        }
+/// After the call: one `if` per exit, performing it when the closure reported it.
+fn exit_dispatch(control: &str, exits: &[Exit], values: &[String], indent: &str) -> String {
+    let mut out = String::new();
+    for (index, exit) in exits.iter().enumerate() {
+        let condition = if exits.len() == 1 {
+            control.to_owned()
+        } else {
+            format!("{control} == {}", index + 1)
+        };
+        let action = match exit {
+            Exit::Break(spelling) => spelling.clone(),
+            Exit::Outer(statement) => statement.clone(),
+            Exit::Return if values.is_empty() => "return".to_owned(),
+            Exit::Return => format!("return {}", values.join(", ")),
+        };
+        out.push_str(&format!(
+            "{indent}if {condition} {{\n{indent}\t{action}\n{indent}}}\n"
+        ));
     }
-    Ok(edits)
+    out
+}
+
+/// Step 6: a label whose only uses were `continue L` of this loop is now unused: its removal.
+fn unused_label_removal(
+    for_loop: Node,
+    function: Node,
+    table: &JumpTable,
+    text: &str,
+) -> Result<Option<Edit>, Reason> {
+    let Some(label) = label_of(for_loop, text) else {
+        return Ok(None);
+    };
+    let break_keeps_label = table
+        .exits
+        .iter()
+        .any(|exit| matches!(exit, Exit::Break(spelling) if spelling != "break"));
+    let goto_uses_label = descendants(function, |node| {
+        is_function(node) && node.id() != function.id()
+    })
+    .into_iter()
+    .any(|node| node.kind() == "goto_statement" && jump_label(node, text) == Some(label));
+    if break_keeps_label || goto_uses_label {
+        return Ok(None);
+    }
+    remove_label(for_loop, text).map(Some)
 }
 
 /// The closure's `func(...) ...` text.
