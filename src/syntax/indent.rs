@@ -1,6 +1,7 @@
 //! Line and indentation helpers. gofmt indents with tabs; raw string literals must never be
 //! re-indented because their bytes are part of the program.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use tree_sitter::Node;
@@ -109,9 +110,40 @@ pub fn realign_trailing_comments(
     comments: &[Range<usize>],
     changed: &[(usize, usize)],
 ) -> Result<Vec<LocalEdit>, String> {
-    use std::collections::BTreeMap;
-    // line start → (indentation end, code end, comment start) for lines with a trailing comment.
-    let mut trailing: BTreeMap<usize, (usize, usize, usize)> = BTreeMap::new();
+    let trailing = trailing_comments(text, comments);
+    let new_width_of = |line: usize| {
+        changed
+            .iter()
+            .find(|(at, _)| line_start(text, *at) == line)
+            .map(|(_, w)| *w)
+    };
+    let mut edits = Vec::new();
+    let mut done: Vec<usize> = Vec::new();
+    for &(offset, _) in changed {
+        let line = line_start(text, offset);
+        if !trailing.contains_key(&line) || done.contains(&line) {
+            continue;
+        }
+        let block = aligned_block(text, &trailing, line);
+        edits.extend(realign_block(text, &trailing, &block, &new_width_of)?);
+        done.extend(&block);
+    }
+    edits.sort_by_key(|edit| edit.range.start);
+    Ok(edits)
+}
+
+/// A line's trailing `//` comment: where the line's indentation and code end and the comment
+/// starts.
+#[derive(Clone, Copy)]
+struct TrailingComment {
+    indent_end: usize,
+    code_end: usize,
+    comment_start: usize,
+}
+
+/// The lines (by start offset) with a trailing comment among `comments`.
+fn trailing_comments(text: &str, comments: &[Range<usize>]) -> BTreeMap<usize, TrailingComment> {
+    let mut trailing = BTreeMap::new();
     for comment in comments {
         if !text[comment.clone()].starts_with("//") {
             continue;
@@ -123,81 +155,90 @@ pub fn realign_trailing_comments(
             continue;
         }
         let indent_end = start + (before.len() - before.trim_start_matches('\t').len());
-        trailing.insert(start, (indent_end, start + code.len(), comment.start));
+        trailing.insert(
+            start,
+            TrailingComment {
+                indent_end,
+                code_end: start + code.len(),
+                comment_start: comment.start,
+            },
+        );
     }
-    let width = |from: usize, to: usize| text[from..to].chars().count();
-    let mut edits = Vec::new();
-    let mut done: Vec<usize> = Vec::new();
-    let new_width_of = |line: usize| {
-        changed
-            .iter()
-            .find(|(at, _)| line_start(text, *at) == line)
-            .map(|(_, w)| *w)
+    trailing
+}
+
+/// The block gofmt aligns together with `line`: the adjacent lines above and below with trailing
+/// comments at the same indentation, in order.
+fn aligned_block(
+    text: &str,
+    trailing: &BTreeMap<usize, TrailingComment>,
+    line: usize,
+) -> Vec<usize> {
+    let indent = trailing[&line].indent_end - line;
+    let same_block = |start: &usize| {
+        trailing
+            .get(start)
+            .is_some_and(|comment| comment.indent_end - start == indent)
     };
-    for &(offset, _) in changed {
-        let line = line_start(text, offset);
-        let Some(&(indent_end, _, _)) = trailing.get(&line) else {
-            continue;
-        };
-        if done.contains(&line) {
-            continue;
+    let mut block = vec![line];
+    let mut cursor = line;
+    while cursor > 0 {
+        let previous = line_start(text, cursor - 1);
+        if !same_block(&previous) {
+            break;
         }
-        let indent = indent_end - line;
-        let same_block = |start: &usize| {
-            trailing
-                .get(start)
-                .is_some_and(|(end, _, _)| end - start == indent)
-        };
-        // Grow the block upwards and downwards over adjacent lines with trailing comments.
-        let mut block = vec![line];
-        let mut cursor = line;
-        while cursor > 0 {
-            let previous = line_start(text, cursor - 1);
-            if !same_block(&previous) {
-                break;
-            }
-            block.insert(0, previous);
-            cursor = previous;
-        }
-        let mut cursor = line;
-        while let Some(next) = text[cursor..].find('\n').map(|at| cursor + at + 1) {
-            if !same_block(&next) {
-                break;
-            }
-            block.push(next);
-            cursor = next;
-        }
-        let old_widths: Vec<usize> = block
-            .iter()
-            .map(|start| width(trailing[start].0, trailing[start].1))
-            .collect();
-        let old_column = old_widths.iter().max().copied().unwrap_or(0) + 1;
-        if block
-            .iter()
-            .any(|start| width(trailing[start].0, trailing[start].2) != old_column)
-        {
-            return Err(
-                "trailing comments next to a rewritten jump are not aligned as gofmt aligns them"
-                    .into(),
-            );
-        }
-        let new_widths: Vec<usize> = block
-            .iter()
-            .zip(&old_widths)
-            .map(|(start, old)| new_width_of(*start).unwrap_or(*old))
-            .collect();
-        let new_column = new_widths.iter().max().copied().unwrap_or(0) + 1;
-        for (start, new) in block.iter().zip(&new_widths) {
-            let (_, code_end, comment_start) = trailing[start];
-            edits.push(LocalEdit {
-                range: code_end..comment_start,
-                text: " ".repeat(new_column - new),
-            });
-            done.push(*start);
-        }
+        block.insert(0, previous);
+        cursor = previous;
     }
-    edits.sort_by_key(|edit| edit.range.start);
-    Ok(edits)
+    let mut cursor = line;
+    while let Some(next) = text[cursor..].find('\n').map(|at| cursor + at + 1) {
+        if !same_block(&next) {
+            break;
+        }
+        block.push(next);
+        cursor = next;
+    }
+    block
+}
+
+/// Edits re-spacing the comments of `block` one space after its longest code, with the new code
+/// widths `new_width_of` gives (unchanged lines keep theirs); an error when the block is not
+/// aligned the way this model predicts today.
+fn realign_block(
+    text: &str,
+    trailing: &BTreeMap<usize, TrailingComment>,
+    block: &[usize],
+    new_width_of: &dyn Fn(usize) -> Option<usize>,
+) -> Result<Vec<LocalEdit>, String> {
+    let width = |from: usize, to: usize| text[from..to].chars().count();
+    let old_widths: Vec<usize> = block
+        .iter()
+        .map(|start| width(trailing[start].indent_end, trailing[start].code_end))
+        .collect();
+    let old_column = old_widths.iter().max().copied().unwrap_or(0) + 1;
+    if block
+        .iter()
+        .any(|start| width(trailing[start].indent_end, trailing[start].comment_start) != old_column)
+    {
+        return Err(
+            "trailing comments next to a rewritten jump are not aligned as gofmt aligns them"
+                .into(),
+        );
+    }
+    let new_widths: Vec<usize> = block
+        .iter()
+        .zip(&old_widths)
+        .map(|(start, old)| new_width_of(*start).unwrap_or(*old))
+        .collect();
+    let new_column = new_widths.iter().max().copied().unwrap_or(0) + 1;
+    Ok(block
+        .iter()
+        .zip(&new_widths)
+        .map(|(start, new)| LocalEdit {
+            range: trailing[start].code_end..trailing[start].comment_start,
+            text: " ".repeat(new_column - new),
+        })
+        .collect())
 }
 
 #[cfg(test)]
