@@ -458,7 +458,6 @@ mod tests {
                 docs: "",
                 query_source: "(defer_statement) @defer",
                 keywords: &["defer"],
-                anchors: &["defer_statement"],
                 requires: &[],
                 severity: crate::transforms::Severity::Minor,
                 applies_to: crate::transforms::any_go_version,

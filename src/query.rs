@@ -7,22 +7,75 @@ use crate::syntax::language;
 use crate::transforms::RULES;
 use crate::transforms::{QueryMatch, Rule};
 
-/// A rule's compiled query, with capture names leaked to `'static` once (queries live forever).
+/// A rule's compiled query, with capture names leaked to `'static` once (queries live forever),
+/// and the node kinds its patterns are rooted at.
 pub struct CompiledQuery {
     pub query: Query,
     pub capture_names: Vec<&'static str>,
+    /// The root node kind of each pattern (deduplicated): the engine runs the query on the
+    /// innermost node of one of these kinds around each keyword occurrence.
+    pub anchors: Vec<&'static str>,
 }
 
-/// Compiles one query; an error names the rule and the position in the query.
-pub fn compile(rule: &Rule) -> Result<CompiledQuery, String> {
-    let query = Query::new(&language(), rule.query_source)
-        .map_err(|err| format!("query of rule {} does not compile: {err}", rule.id))?;
+/// The capture every pattern puts on its root node: the node a finding is about.
+pub const ANCHOR: &str = "anchor";
+
+/// Why a rule's query is refused. Queries are compiled into the binary, so each of these is a bug
+/// in a rule, caught by the unit test that compiles every query.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("query of rule {rule} does not compile: {message}")]
+    Syntax { rule: &'static str, message: String },
+    #[error("query of rule {rule} uses a predicate the engine does not evaluate")]
+    UnsupportedPredicate { rule: &'static str },
+    #[error(
+        "pattern {pattern} of rule {rule} must be written `(kind …) @anchor`: its root node \
+         captured as @anchor, or its matches are never reported"
+    )]
+    NoAnchor { rule: &'static str, pattern: usize },
+    #[error(
+        "rule {rule} matches {literal:?} in its query, but no keyword of the rule is {literal:?} \
+         (or ends in .{literal}), so files with only that word are never parsed for it"
+    )]
+    LiteralNotAKeyword { rule: &'static str, literal: String },
+}
+
+/// Compiles one query, holding it to the contract every rule's query keeps: each pattern's root
+/// node is captured as `@anchor` (its kind becomes an anchor kind), and every string a text
+/// predicate (`#eq?`, `#any-of?`) compares with is one of the rule's keywords, so the keyword
+/// prefilter never skips a file the query could match.
+pub fn compile(rule: &Rule) -> Result<CompiledQuery, QueryError> {
+    let query = Query::new(&language(), rule.query_source).map_err(|err| QueryError::Syntax {
+        rule: rule.id,
+        message: err.to_string(),
+    })?;
+    let mut anchors: Vec<&'static str> = Vec::new();
     for pattern in 0..query.pattern_count() {
         if !query.general_predicates(pattern).is_empty() {
-            return Err(format!(
-                "query of rule {} uses a predicate the engine does not evaluate",
-                rule.id
-            ));
+            return Err(QueryError::UnsupportedPredicate { rule: rule.id });
+        }
+        let source = &rule.query_source
+            [query.start_byte_for_pattern(pattern)..query.end_byte_for_pattern(pattern)];
+        let kind = anchored_root_kind(source).ok_or(QueryError::NoAnchor {
+            rule: rule.id,
+            pattern,
+        })?;
+        if !anchors.contains(&kind) {
+            anchors.push(kind);
+        }
+        for literal in predicate_literals(source) {
+            let covered = rule.keywords.iter().any(|keyword| {
+                *keyword == literal
+                    || keyword
+                        .strip_suffix(literal)
+                        .is_some_and(|q| q.ends_with('.'))
+            });
+            if !covered {
+                return Err(QueryError::LiteralNotAKeyword {
+                    rule: rule.id,
+                    literal: literal.to_owned(),
+                });
+            }
         }
     }
     let capture_names = query
@@ -33,7 +86,69 @@ pub fn compile(rule: &Rule) -> Result<CompiledQuery, String> {
     Ok(CompiledQuery {
         query,
         capture_names,
+        anchors,
     })
+}
+
+/// The node kind of a pattern written `(kind …) @… @anchor`, as the query source spells it
+/// (the query is `'static`, so the kind is too); `None` when the root is not captured as the
+/// anchor.
+fn anchored_root_kind(pattern: &'static str) -> Option<&'static str> {
+    let inner = pattern.trim().strip_prefix('(')?;
+    let kind_len = inner
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(inner.len());
+    let kind = &inner[..kind_len];
+    let close = matching_paren(pattern.trim())?;
+    let captures = &pattern.trim()[close + 1..];
+    let all_captures = captures
+        .split_whitespace()
+        .all(|word| word.starts_with('@'));
+    let anchored = captures
+        .split_whitespace()
+        .any(|word| word.strip_prefix('@') == Some(ANCHOR));
+    (!kind.is_empty() && all_captures && anchored).then_some(kind)
+}
+
+/// The offset of the `)` that closes the `(` at the start of `pattern` (strings skipped).
+fn matching_paren(pattern: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (at, c) in pattern.char_indices() {
+        match (in_string, c) {
+            (true, _) if escaped => escaped = false,
+            (true, '\\') => escaped = true,
+            (true, '"') => in_string = false,
+            (true, _) => {}
+            (false, '"') => in_string = true,
+            (false, ';') => return None,
+            (false, '(') => depth += 1,
+            (false, ')') => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+            (false, _) => {}
+        }
+    }
+    None
+}
+
+/// The strings the text predicates `#eq?` and `#any-of?` of a pattern compare captures with.
+fn predicate_literals(pattern: &str) -> Vec<&str> {
+    let mut literals = Vec::new();
+    for predicate in ["(#eq?", "(#any-of?"] {
+        for (start, _) in pattern.match_indices(predicate) {
+            let rest = &pattern[start..];
+            let Some(end) = matching_paren(rest) else {
+                continue;
+            };
+            literals.extend(rest[..end].split('"').skip(1).step_by(2));
+        }
+    }
+    literals
 }
 
 /// Whether `word` occurs in `bytes` as a whole Go word (not part of a longer identifier).
@@ -70,7 +185,8 @@ pub fn run<'t>(
     let mut anchors = Vec::new();
     for keyword in rule.keywords {
         for at in word_offsets(text.as_bytes(), keyword) {
-            if let Some(anchor) = innermost_around(root, at..at + keyword.len(), rule.anchors) {
+            if let Some(anchor) = innermost_around(root, at..at + keyword.len(), &compiled.anchors)
+            {
                 anchors.push(anchor);
             }
         }
@@ -163,6 +279,71 @@ mod tests {
             }
         }
         assert!(found >= 6, "{found} anchors");
+    }
+
+    fn rule_with(query_source: &'static str, keywords: &'static [&'static str]) -> Rule {
+        Rule {
+            id: "test-rule",
+            summary: "",
+            docs: "",
+            query_source,
+            keywords,
+            requires: &[],
+            severity: crate::transforms::Severity::Minor,
+            applies_to: crate::transforms::any_go_version,
+            reasons: &[],
+            check: |_, _| Vec::new(),
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    #[test]
+    fn anchors_are_the_root_kinds_of_the_patterns() {
+        let anchors = |id: &str| {
+            let rule = crate::transforms::find(id).unwrap();
+            compile(rule).unwrap().anchors
+        };
+        assert_eq!(
+            anchors("loop-var-capture"),
+            ["go_statement", "defer_statement", "call_expression"]
+        );
+        assert_eq!(
+            anchors("tx-rollback"),
+            ["short_var_declaration", "assignment_statement"]
+        );
+        assert_eq!(anchors("defer-in-loop"), ["defer_statement"]);
+    }
+
+    #[test]
+    fn a_pattern_whose_root_is_not_the_anchor_is_refused() {
+        for source in [
+            "(defer_statement (call_expression) @anchor)",
+            "(defer_statement) @call",
+            "((defer_statement) @anchor)",
+            "(defer_statement) @anchor\n(go_statement)",
+        ] {
+            let err = compile(&rule_with(source, &["defer"])).err();
+            assert!(
+                matches!(err, Some(QueryError::NoAnchor { .. })),
+                "{source}: {err:?}"
+            );
+        }
+        let fine = "(defer_statement (call_expression) @call) @anchor @statement";
+        assert!(compile(&rule_with(fine, &["defer"])).is_ok());
+    }
+
+    #[test]
+    fn a_literal_the_keywords_miss_is_refused() {
+        let source = "(call_expression function: (selector_expression field: (field_identifier) @m) (#any-of? @m \"Exit\" \"Fatal\")) @anchor";
+        let missing = compile(&rule_with(source, &["Exit"])).err();
+        assert!(
+            matches!(&missing, Some(QueryError::LiteralNotAKeyword { literal, .. }) if literal == "Fatal"),
+            "{missing:?}"
+        );
+        assert!(compile(&rule_with(source, &["os.Exit", "log.Fatal"])).is_ok());
+        assert!(compile(&rule_with(source, &["Exit", "xFatal"])).is_err());
+        let eq = "(call_expression function: (identifier) @f (#eq? @f \"recover\")) @anchor";
+        assert!(compile(&rule_with(eq, &["panic"])).is_err());
     }
 
     #[test]

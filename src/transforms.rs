@@ -47,13 +47,12 @@ pub struct Rule {
     pub summary: &'static str,
     /// The rule's README: What it does / Why is this bad? / Example / Fix safety.
     pub docs: &'static str,
-    /// The tree-sitter query that finds candidates.
+    /// The tree-sitter query that finds candidates. Each pattern's root node is captured as
+    /// `@anchor`, and its kind is where the query runs: on the innermost node of such a kind
+    /// around each keyword occurrence, not over the whole tree (see [`query::compile`]).
     pub query_source: &'static str,
     /// A file is parsed for this rule only when one of these words occurs in its bytes.
     pub keywords: &'static [&'static str],
-    /// The node kinds the query is run on: the engine walks up from each keyword occurrence to the
-    /// nearest node of one of these kinds and runs the query there, instead of over the whole tree.
-    pub anchors: &'static [&'static str],
     /// Words the file must also contain one of (none: no further condition): a rule about a
     /// `defer` whose keyword is the call it defers (`recover`, `os.Create`) or the exit after it
     /// (`os.Exit`) needs the word `defer` too, so files without one are not parsed for it.

@@ -26,10 +26,9 @@ pub static RULE: Rule = Rule {
     summary: "a file opened for writing is closed by a plain defer, which drops the error Close reports",
     docs: include_str!("README.md"),
     query_source: include_str!("query.scm"),
-    // `os.Create` is matched as written; `OpenFile` only counts with a writing flag, so the flags
-    // are the words that send a file to the parser.
-    keywords: &["os.Create", "O_WRONLY", "O_RDWR", "O_APPEND", "O_CREATE"],
-    anchors: &["short_var_declaration", "assignment_statement"],
+    // As written in the files it looks at (`OpenFile` counts only with a writing flag, which the
+    // check decides).
+    keywords: &["os.Create", "os.OpenFile"],
     requires: &["defer"],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,

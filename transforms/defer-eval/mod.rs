@@ -21,7 +21,6 @@ pub static RULE: Rule = Rule {
     docs: include_str!("README.md"),
     query_source: include_str!("query.scm"),
     keywords: &["Since", "Sub"],
-    anchors: &["defer_statement"],
     requires: &["defer"],
     severity: crate::transforms::Severity::Minor,
     applies_to: crate::transforms::any_go_version,

@@ -20,7 +20,6 @@ pub static RULE: Rule = Rule {
     docs: include_str!("README.md"),
     query_source: include_str!("query.scm"),
     keywords: &["defer"],
-    anchors: &["defer_statement"],
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
@@ -56,7 +55,7 @@ fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Findi
     // Group defers by loop, in source order, so each loop's fix is built once.
     let mut loops: Vec<(Node, Vec<Node>)> = Vec::new();
     for found in matches {
-        let Some(defer) = found.get("defer") else {
+        let Some(defer) = found.get("anchor") else {
             continue;
         };
         let Some(for_loop) = enclosing_loop(defer) else {

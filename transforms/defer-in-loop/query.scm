@@ -3,4 +3,4 @@
 ; queries cannot say "inside X, stopping at Y".
 (defer_statement
   (call_expression
-    function: (_) @callee) @call) @defer
+    function: (_) @callee) @call) @anchor

@@ -18,7 +18,6 @@ pub static RULE: Rule = Rule {
     docs: include_str!("README.md"),
     query_source: include_str!("query.scm"),
     keywords: &["recover"],
-    anchors: &["defer_statement"],
     requires: &["defer"],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,

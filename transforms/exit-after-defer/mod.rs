@@ -21,7 +21,6 @@ pub static RULE: Rule = Rule {
     docs: include_str!("README.md"),
     query_source: include_str!("query.scm"),
     keywords: &["Exit", "Fatal", "Fatalf", "Fatalln"],
-    anchors: &["call_expression"],
     requires: &["defer"],
     severity: crate::transforms::Severity::Minor,
     applies_to: crate::transforms::any_go_version,

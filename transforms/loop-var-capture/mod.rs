@@ -22,7 +22,6 @@ pub static RULE: Rule = Rule {
     docs: include_str!("README.md"),
     query_source: include_str!("query.scm"),
     keywords: &["go", "defer", "Go", "Run"],
-    anchors: &["go_statement", "defer_statement", "call_expression"],
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: shares_loop_variables,

@@ -39,7 +39,6 @@ pub static RULE: Rule = Rule {
         "PostForm",
         "Do",
     ],
-    anchors: &["short_var_declaration", "assignment_statement"],
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: imports_a_covered_package,

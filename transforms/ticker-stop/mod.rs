@@ -25,7 +25,6 @@ pub static RULE: Rule = Rule {
     docs: include_str!("README.md"),
     query_source: include_str!("query.scm"),
     keywords: &["NewTicker", "NewTimer"],
-    anchors: &["short_var_declaration", "assignment_statement"],
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: keeps_unstopped_timers,

@@ -30,7 +30,6 @@ pub static RULE: Rule = Rule {
     docs: include_str!("README.md"),
     query_source: include_str!("query.scm"),
     keywords: crate::syntax::known::BEGIN_METHODS,
-    anchors: &["short_var_declaration", "assignment_statement"],
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
