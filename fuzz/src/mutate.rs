@@ -171,7 +171,7 @@ fn mutate_once(parser: &mut Parser, text: &str, u: &mut Unstructured) -> Result<
             None => text.to_owned(),
         },
         // Insert a statement before or after.
-        1 | 2 | 3 => {
+        1..=3 => {
             let fragment = indented(&fill(u.choose(FRAGMENTS)?, &names, u)?, indent);
             if op == 3 {
                 splice(text, range.end..range.end, &format!("\n{indent}{fragment}"))
@@ -184,7 +184,7 @@ fn mutate_once(parser: &mut Parser, text: &str, u: &mut Unstructured) -> Result<
             }
         }
         // Wrap this statement (and up to two that follow in the same list).
-        4 | 5 => {
+        4..=5 => {
             let mut end = range.end;
             let mut next = at.next.clone();
             for _ in 0..u.int_in_range(0..=2u8)? {
