@@ -1,0 +1,17 @@
+# Sourced by fuzz/soak.sh and fuzz/smoke.sh: puts the pinned cargo-fuzz on PATH (installing it and
+# a nightly toolchain once, .ci/tools/cargo-fuzz.sh), lays out fuzz/seeds if it is missing, and
+# defines `fuzz` (cargo +nightly fuzz … with this fuzz dir) and `seconds_since START_NS`.
+fuzz_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd "$fuzz_dir/.." && pwd -P)
+cargo_fuzz=$("$repo/.ci/tools/cargo-fuzz.sh")
+PATH=$(dirname "$cargo_fuzz"):$PATH
+export PATH
+if [ -z "$(ls -A "$fuzz_dir/seeds" 2>/dev/null)" ]; then
+    "$fuzz_dir/seed-corpus.sh" >/dev/null
+fi
+export DEFERFIX_FUZZ_SEEDS=$fuzz_dir/seeds
+TARGETS=(pipeline_bytes mutated_go)
+
+fuzz() { (cd "$repo" && cargo +nightly fuzz "$1" --fuzz-dir fuzz "${@:2}"); }
+
+seconds_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
