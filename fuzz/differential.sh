@@ -34,8 +34,10 @@ deferfix=${DEFERFIX:-$repo/target/release/deferfix}
 if [ ! -x "$deferfix" ]; then
     (cd "$repo" && cargo build --release --bin deferfix >&2)
 fi
+# Built in the same per-user cache as the fuzz targets (fuzz/env.sh says why).
+export CARGO_TARGET_DIR=${DEFERFIX_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/deferfix-tools/fuzz-target}
 (cd "$fuzz_dir" && cargo build --release --features emit --bin emit_mutants >&2)
-emit=$fuzz_dir/target/release/emit_mutants
+emit=$CARGO_TARGET_DIR/release/emit_mutants
 
 seeds=$fuzz_dir/seeds
 [ -n "$(ls -A "$seeds" 2>/dev/null)" ] || "$fuzz_dir/seed-corpus.sh" >/dev/null

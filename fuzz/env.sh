@@ -10,6 +10,10 @@ if [ -z "$(ls -A "$fuzz_dir/seeds" 2>/dev/null)" ]; then
     "$fuzz_dir/seed-corpus.sh" >/dev/null
 fi
 export DEFERFIX_FUZZ_SEEDS=$fuzz_dir/seeds
+# The nightly + AddressSanitizer build of the fuzz crate takes minutes from cold: it goes to a
+# per-user cache shared by every checkout (CI's fresh clones included), so only deferfix itself is
+# rebuilt when the dependencies are unchanged. cargo locks the directory between concurrent runs.
+export CARGO_TARGET_DIR=${DEFERFIX_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/deferfix-tools/fuzz-target}
 TARGETS=(pipeline_bytes mutated_go)
 
 fuzz() { (cd "$repo" && cargo +nightly fuzz "$1" --fuzz-dir fuzz "${@:2}"); }

@@ -391,7 +391,7 @@ impl StoredOutcome {
                 && stored
                     .fix
                     .fix()
-                    .is_none_or(|fix| fix.edits.iter().all(|edit| fits(text, &edit.range)));
+                    .is_none_or(|fix| fix.edits().iter().all(|edit| fits(text, &edit.range)));
             if !fits {
                 return None;
             }

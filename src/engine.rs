@@ -1,8 +1,6 @@
 //! The fix engine: find, select fixes by applicability, merge them, apply, re-parse and repeat
 //! until nothing more applies. Rules only propose; this module decides.
 
-use std::fmt;
-
 use ra_ap_text_edit::{TextEdit, TextRange, TextSize};
 use tree_sitter::{Parser, QueryCursor, Tree};
 
@@ -135,64 +133,39 @@ pub struct Outcome {
     pub suppressed: Vec<&'static str>,
 }
 
-/// Why a file's text could not be linted or fixed. Offsets are into the text given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a file's text could not be linted or fixed. Offsets are into the text given; the message
+/// (`Display`) is what the user reads after `path:line:col:`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
     /// The input does not parse: never fixed.
+    #[error("syntax error: file does not parse, left unchanged")]
     Syntax { offset: usize },
     /// A fix produced text that does not parse: a deferfix bug; the file is left untouched.
+    #[error(
+        "internal error: fixes of {} produced code that does not parse; file left unchanged (please report this bug)",
+        .rules.join(", ")
+    )]
     FixBrokeSyntax {
         rules: Vec<&'static str>,
         offset_in_fixed: usize,
     },
     /// Fixes kept applying after `MAX_PASSES` passes: a deferfix bug; the file is left untouched.
+    #[error(
+        "internal error: fixes of {} did not converge after {MAX_PASSES} passes; file left unchanged (please report this bug)",
+        .rules.join(", ")
+    )]
     DidNotConverge { rules: Vec<&'static str> },
-    /// A rule proposed overlapping edits within one fix: a deferfix bug.
-    OverlappingEdits { rule: &'static str },
 }
 
 impl EngineError {
-    /// A message for `path:line:col: message`, with the position resolved against `text`.
+    /// Line, column and message for `path:line:col: message`, the position resolved against
+    /// `text` (the start of the file for errors about the fixed text).
     pub fn describe(&self, text: &str) -> (usize, usize, String) {
-        match self {
-            EngineError::Syntax { offset } => {
-                let (line, col) = LineIndex::new(text).line_col(*offset);
-                (
-                    line,
-                    col,
-                    "syntax error: file does not parse, left unchanged".to_owned(),
-                )
-            }
-            EngineError::FixBrokeSyntax { rules, .. } => (
-                1,
-                1,
-                format!(
-                    "internal error: fixes of {} produced code that does not parse; file left unchanged (please report this bug)",
-                    rules.join(", ")
-                ),
-            ),
-            EngineError::DidNotConverge { rules } => (
-                1,
-                1,
-                format!(
-                    "internal error: fixes of {} did not converge after {MAX_PASSES} passes; file left unchanged (please report this bug)",
-                    rules.join(", ")
-                ),
-            ),
-            EngineError::OverlappingEdits { rule } => (
-                1,
-                1,
-                format!(
-                    "internal error: rule {rule} proposed overlapping edits; file left unchanged (please report this bug)"
-                ),
-            ),
-        }
-    }
-}
-
-impl fmt::Display for EngineError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{self:?}")
+        let (line, column) = match self {
+            EngineError::Syntax { offset } => LineIndex::new(text).line_col(*offset),
+            EngineError::FixBrokeSyntax { .. } | EngineError::DidNotConverge { .. } => (1, 1),
+        };
+        (line, column, self.to_string())
     }
 }
 
@@ -349,7 +322,7 @@ impl Linter {
                     suppressed,
                 });
             }
-            let (edit, count, rules) = merge_fixes(&applicable, settings)?;
+            let (edit, count, rules) = merge_fixes(&applicable, settings);
             let previous = current.clone();
             edit.apply(&mut current);
             applied += count;
@@ -387,30 +360,21 @@ fn text_range(range: &std::ops::Range<usize>) -> TextRange {
     TextRange::new(start, end)
 }
 
-fn to_text_edit(fix: &Fix, rule: &'static str) -> Result<TextEdit, EngineError> {
-    let mut previous_end = None;
+/// The one place edits become `ra_ap_text_edit` edits. A [`Fix`]'s edits are sorted and disjoint
+/// by construction, which is what the builder requires.
+fn to_text_edit(fix: &Fix) -> TextEdit {
     let mut builder = TextEdit::builder();
-    for edit in &fix.edits {
-        // The builder panics on overlap; check first so a rule bug becomes an error, not a crash.
-        if previous_end.is_some_and(|end| edit.range.start < end)
-            || edit.range.start > edit.range.end
-        {
-            return Err(EngineError::OverlappingEdits { rule });
-        }
-        previous_end = Some(edit.range.end);
+    for edit in fix.edits() {
         builder.replace(text_range(&edit.range), edit.replacement.clone());
     }
-    Ok(builder.finish())
+    builder.finish()
 }
 
 /// Merges fixes in source order (rule order breaks ties). Identical fixes (several findings
 /// sharing one fix) are applied once; a fix that starts at or before the end of the previous one
 /// is left for the next pass. Returns the merged edit, the number of distinct fixes in it, and
 /// the rules they came from.
-fn merge_fixes(
-    findings: &[&Finding],
-    settings: &Settings,
-) -> Result<(TextEdit, usize, Vec<&'static str>), EngineError> {
+fn merge_fixes(findings: &[&Finding], settings: &Settings) -> (TextEdit, usize, Vec<&'static str>) {
     let mut fixes: Vec<(&Fix, &'static str)> = findings
         .iter()
         .filter_map(|finding| finding.fix.fix().map(|fix| (fix, finding.rule)))
@@ -428,7 +392,7 @@ fn merge_fixes(
         if last_end.is_some_and(|end| fix.start() <= end) {
             continue;
         }
-        let edit = to_text_edit(fix, rule)?;
+        let edit = to_text_edit(fix);
         if merged.union(edit).is_err() {
             continue;
         }
@@ -438,7 +402,7 @@ fn merge_fixes(
             rules.push(rule);
         }
     }
-    Ok((merged, applied.len(), rules))
+    (merged, applied.len(), rules)
 }
 
 #[cfg(test)]
@@ -456,7 +420,7 @@ mod tests {
                 id: $id,
                 summary: "test rule",
                 docs: "",
-                query_source: "(defer_statement) @defer",
+                query_source: "(defer_statement) @anchor",
                 keywords: &["defer"],
                 requires: &[],
                 severity: crate::transforms::Severity::Minor,
@@ -466,7 +430,7 @@ mod tests {
                     let fix_for: fn(&str, std::ops::Range<usize>) -> FixState = $fix_for;
                     matches
                         .iter()
-                        .filter_map(|found| found.get("defer"))
+                        .filter_map(|found| found.get("anchor"))
                         .map(|defer| Finding {
                             rule: $id,
                             span: defer.byte_range(),
@@ -492,30 +456,32 @@ mod tests {
     }
 
     test_rule!(BREAKS_SYNTAX, "breaks-syntax", |_, span| FixState::Safe(
-        Fix::new("break", vec![Edit::replace(span, "defer (")])
+        Fix::new("break", vec![Edit::replace(span, "defer (")]).unwrap()
     ));
     test_rule!(NEVER_CONVERGES, "never-converges", |text, span| {
         // Adds one defer in front of the first: there is always a first defer to add to.
         if text[..span.start].contains("defer") {
             FixState::ReportOnly
         } else {
-            FixState::Safe(Fix::new(
-                "grow",
-                vec![Edit::insert(span.start, "defer x()\n\t")],
-            ))
+            FixState::Safe(
+                Fix::new("grow", vec![Edit::insert(span.start, "defer x()\n\t")]).unwrap(),
+            )
         }
     });
-    test_rule!(OVERLAPS, "overlaps", |_, span| FixState::Safe(Fix::new(
-        "overlap",
-        vec![
-            Edit::replace(span.start..span.end, "x"),
-            Edit::replace(span.start + 1..span.end, "y")
-        ]
-    )));
+    test_rule!(OVERLAPS, "overlaps", |_, span| FixState::offered(
+        Fix::new(
+            "overlap",
+            vec![
+                Edit::replace(span.start..span.end, "x"),
+                Edit::replace(span.start + 1..span.end, "y")
+            ]
+        ),
+        None
+    ));
     test_rule!(DELETES_DEFERS, "deletes-defers", |text, span| {
         // Deletes a defer only when it is followed by another: the second pass deletes nothing more.
         if text[span.end..].contains("defer") {
-            FixState::Safe(Fix::new("delete", vec![Edit::delete(span)]))
+            FixState::Safe(Fix::new("delete", vec![Edit::delete(span)]).unwrap())
         } else {
             FixState::ReportOnly
         }
@@ -524,7 +490,8 @@ mod tests {
         Fix::new(
             "rename",
             vec![Edit::replace(span.start..span.start + 5, "go")]
-        ),
+        )
+        .unwrap(),
         Reason::new(ReasonCode::Escapes, "test")
     ));
 
@@ -534,13 +501,16 @@ mod tests {
         if text[span.end..].starts_with(';') {
             return FixState::ReportOnly;
         }
-        FixState::Safe(Fix::new(
-            "twice",
-            vec![Edit::replace(
-                span.clone(),
-                format!("{code}; {}", &code[6..]),
-            )],
-        ))
+        FixState::Safe(
+            Fix::new(
+                "twice",
+                vec![Edit::replace(
+                    span.clone(),
+                    format!("{code}; {}", &code[6..]),
+                )],
+            )
+            .unwrap(),
+        )
     });
 
     #[test]
@@ -582,9 +552,16 @@ mod tests {
     }
 
     #[test]
-    fn overlapping_edits_within_one_fix_are_an_error_not_a_panic() {
-        let err = run(&OVERLAPS, SOURCE).unwrap_err();
-        assert_eq!(err, EngineError::OverlappingEdits { rule: "overlaps" });
+    fn overlapping_edits_within_one_fix_offer_no_fix_and_say_why() {
+        // Overlapping edits cannot make a `Fix`: the finding offers none and says why.
+        let outcome = run(&OVERLAPS, SOURCE).unwrap();
+        assert!(outcome.fixed.is_none());
+        let reason = outcome.findings[0].fix.reason().unwrap();
+        assert!(
+            reason.message.contains("two edits of the fix overlap"),
+            "{}",
+            reason.message
+        );
     }
 
     #[test]
@@ -604,7 +581,7 @@ mod tests {
         assert!(!outcome.findings.is_empty());
         for finding in &outcome.findings {
             assert!(!finding.message.contains("mak_"), "{}", finding.message);
-            for edit in finding.fix.fix().into_iter().flat_map(|fix| &fix.edits) {
+            for edit in finding.fix.fix().into_iter().flat_map(|fix| fix.edits()) {
                 assert!(!edit.replacement.contains("mak_"), "{}", edit.replacement);
             }
         }
@@ -654,9 +631,9 @@ mod tests {
 
     #[test]
     fn overlapping_fixes_of_different_findings_wait_for_the_next_pass() {
-        let first = Fix::new("a", vec![Edit::replace(0..4, "x")]);
-        let second = Fix::new("b", vec![Edit::replace(2..6, "y")]);
-        let shared = Fix::new("c", vec![Edit::replace(8..9, "z")]);
+        let first = Fix::new("a", vec![Edit::replace(0..4, "x")]).unwrap();
+        let second = Fix::new("b", vec![Edit::replace(2..6, "y")]).unwrap();
+        let shared = Fix::new("c", vec![Edit::replace(8..9, "z")]).unwrap();
         let findings: Vec<Finding> = [first, second, shared.clone(), shared]
             .into_iter()
             .map(|fix| Finding {
@@ -674,7 +651,7 @@ mod tests {
             unsafe_rules: Vec::new(),
             withheld: Vec::new(),
         };
-        let (edit, count, _) = merge_fixes(&refs, &settings).unwrap();
+        let (edit, count, _) = merge_fixes(&refs, &settings);
         let mut text = "0123456789".to_owned();
         edit.apply(&mut text);
         assert_eq!(

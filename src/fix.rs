@@ -28,45 +28,80 @@ impl Applicability {
     }
 }
 
-/// Replace the bytes in `range` (offsets into the text the finding was made on) with `replacement`.
+pub use crate::text::Edit;
+
+/// A set of edits that must be applied together: at least one, sorted by start and pairwise
+/// disjoint (an insertion may touch a neighbour), as [`Fix::new`] checks.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Edit {
-    pub range: Range<usize>,
-    pub replacement: String,
-}
-
-impl Edit {
-    pub fn replace(range: Range<usize>, replacement: impl Into<String>) -> Self {
-        Edit {
-            range,
-            replacement: replacement.into(),
-        }
-    }
-
-    pub fn insert(offset: usize, text: impl Into<String>) -> Self {
-        Edit::replace(offset..offset, text)
-    }
-
-    pub fn delete(range: Range<usize>) -> Self {
-        Edit::replace(range, String::new())
-    }
-}
-
-/// A set of edits that must be applied together.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedFix")]
 pub struct Fix {
     pub title: String,
-    /// Sorted by start and pairwise disjoint (the engine checks).
-    pub edits: Vec<Edit>,
+    edits: Vec<Edit>,
+}
+
+/// A fix as stored (the result cache), checked by [`Fix::new`] when read back.
+#[derive(Deserialize)]
+struct UncheckedFix {
+    title: String,
+    edits: Vec<Edit>,
+}
+
+impl TryFrom<UncheckedFix> for Fix {
+    type Error = FixError;
+
+    fn try_from(fix: UncheckedFix) -> Result<Fix, FixError> {
+        Fix::new(fix.title, fix.edits)
+    }
+}
+
+/// Why edits cannot make a [`Fix`]: a bug in the rule that built them.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FixError {
+    #[error("the fix has no edit")]
+    Empty,
+    #[error("an edit of the fix ends before it starts ({start}..{end})")]
+    Reversed { start: usize, end: usize },
+    #[error("two edits of the fix overlap (at {at})")]
+    Overlapping { at: usize },
 }
 
 impl Fix {
-    pub fn new(title: impl Into<String>, mut edits: Vec<Edit>) -> Self {
+    /// The fix made of `edits` (in any order), or why they cannot be one.
+    pub fn new(title: impl Into<String>, mut edits: Vec<Edit>) -> Result<Fix, FixError> {
         edits.sort_by_key(|edit| (edit.range.start, edit.range.end));
-        Fix {
+        if edits.is_empty() {
+            return Err(FixError::Empty);
+        }
+        if let Some(edit) = edits.iter().find(|edit| edit.range.start > edit.range.end) {
+            return Err(FixError::Reversed {
+                start: edit.range.start,
+                end: edit.range.end,
+            });
+        }
+        if let Some(pair) = edits
+            .windows(2)
+            .find(|pair| pair[1].range.start < pair[0].range.end)
+        {
+            return Err(FixError::Overlapping {
+                at: pair[1].range.start,
+            });
+        }
+        Ok(Fix {
             title: title.into(),
             edits,
-        }
+        })
+    }
+
+    /// The edits, sorted and disjoint.
+    pub fn edits(&self) -> &[Edit] {
+        &self.edits
+    }
+
+    /// This fix with one more edit, if it keeps the edits disjoint.
+    pub fn with_edit(&self, edit: Edit) -> Result<Fix, FixError> {
+        let mut edits = self.edits.clone();
+        edits.push(edit);
+        Fix::new(self.title.clone(), edits)
     }
 
     /// This fix, safe when `held_back` is `None` and unsafe for that reason otherwise.
@@ -123,6 +158,18 @@ pub enum FixState {
 }
 
 impl FixState {
+    /// A fix offered safe (no `held_back`) or unsafe for that reason. Edits that could not make a
+    /// fix (a rule's bug) offer none, and the finding says so rather than the run failing.
+    pub fn offered(fix: Result<Fix, FixError>, held_back: Option<Reason>) -> FixState {
+        match fix {
+            Ok(fix) => fix.classified(held_back),
+            Err(err) => FixState::NoFix(Reason::new(
+                ReasonCode::Layout,
+                format!("the fix could not be built: {err}"),
+            )),
+        }
+    }
+
     pub fn fix(&self) -> Option<&Fix> {
         match self {
             FixState::Safe(fix) | FixState::Unsafe(fix, _) => Some(fix),
@@ -300,8 +347,37 @@ mod tests {
     }
 
     #[test]
+    fn a_fix_is_never_empty_and_its_edits_are_sorted_and_disjoint() {
+        assert_eq!(Fix::new("t", Vec::new()), Err(FixError::Empty));
+        #[allow(clippy::reversed_empty_ranges)]
+        let reversed = Fix::new("t", vec![Edit::replace(5..3, "x")]);
+        assert_eq!(reversed, Err(FixError::Reversed { start: 5, end: 3 }));
+        let overlapping = Fix::new(
+            "t",
+            vec![Edit::replace(4..8, "y"), Edit::replace(0..5, "x")],
+        );
+        assert_eq!(overlapping, Err(FixError::Overlapping { at: 4 }));
+        let fix = Fix::new(
+            "t",
+            vec![Edit::insert(4, "b"), Edit::replace(0..4, "a"), Edit::insert(4, "c")],
+        )
+        .unwrap();
+        let starts: Vec<_> = fix.edits().iter().map(|edit| edit.range.clone()).collect();
+        assert_eq!(starts, [0..4, 4..4, 4..4]);
+        assert!(fix.with_edit(Edit::replace(3..5, "z")).is_err());
+    }
+
+    #[test]
+    fn a_stored_fix_is_checked_when_read_back() {
+        let stored = r#"{"title":"t","edits":[{"range":{"start":0,"end":4},"replacement":"x"},{"range":{"start":2,"end":6},"replacement":"y"}]}"#;
+        assert!(serde_json::from_str::<Fix>(stored).is_err());
+        let fine = r#"{"title":"t","edits":[{"range":{"start":0,"end":4},"replacement":"x"}]}"#;
+        assert_eq!(serde_json::from_str::<Fix>(fine).unwrap().edits().len(), 1);
+    }
+
+    #[test]
     fn markers_name_the_reason() {
-        let fix = Fix::new("t", vec![Edit::insert(0, "x")]);
+        let fix = Fix::new("t", vec![Edit::insert(0, "x")]).unwrap();
         let reason = Reason::new(ReasonCode::Escapes, "`f` is returned (line 3)");
         let finding = |fix| Finding {
             rule: "r",

@@ -23,6 +23,7 @@ pub mod suppress;
 pub mod syntax;
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks;
+pub mod text;
 pub mod transforms;
 pub mod verify;
 pub mod walk;

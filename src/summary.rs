@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn statistics_list_reasons_most_frequent_first() {
-        let fix = || Fix::new("t", vec![Edit::insert(0, "x")]);
+        let fix = || Fix::new("t", vec![Edit::insert(0, "x")]).unwrap();
         let reason = |code| Reason::new(code, "why");
         let findings = vec![
             finding("defer-in-loop", FixState::Safe(fix())),

@@ -24,10 +24,11 @@ pub fn break_fixes(text: &str, findings: &mut [Finding]) {
             continue;
         }
         if let Some(fix) = finding.fix.fix_mut() {
-            fix.edits.push(Edit::replace(
-                text.len()..text.len(),
-                format!("\n{declaration}\n"),
-            ));
+            let breaking = Edit::insert(text.len(), format!("\n{declaration}\n"));
+            // A fix that already ends at the end of the file keeps its own last edit.
+            if let Ok(broken) = fix.with_edit(breaking) {
+                *fix = broken;
+            }
         }
     }
 }

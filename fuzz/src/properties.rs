@@ -118,7 +118,7 @@ pub fn check(bytes: &[u8], go_version: Option<GoVersion>) -> Result<Checked, Str
                 decoded.text.len()
             ));
         }
-        for edit in finding.fix.fix().into_iter().flat_map(|fix| &fix.edits) {
+        for edit in finding.fix.fix().into_iter().flat_map(|fix| fix.edits()) {
             if !inside(&edit.range) {
                 return Err(format!(
                     "{}: edit {:?} outside the file ({} bytes) or off a char boundary",

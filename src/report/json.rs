@@ -144,7 +144,7 @@ pub fn json_findings(path: &Path, index: &LineIndex, findings: &[Finding]) -> Ve
                     applicability: finding.fix.as_str(),
                     title: fix.title.clone(),
                     edits: fix
-                        .edits
+                        .edits()
                         .iter()
                         .map(|edit| {
                             let (start_line, start_column) = index.line_col(edit.range.start);

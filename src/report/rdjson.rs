@@ -94,7 +94,7 @@ fn line_suggestion(text: &str, lines: &LineIndex, fix: &Fix) -> Suggestion {
     };
     let mut replaced = String::with_capacity(end - start);
     let mut at = start;
-    for edit in &fix.edits {
+    for edit in fix.edits() {
         replaced.push_str(&text[at..edit.range.start]);
         replaced.push_str(&edit.replacement);
         at = edit.range.end;
@@ -203,7 +203,7 @@ mod tests {
     use crate::fix::Edit;
 
     fn suggestion(text: &str, edits: Vec<Edit>) -> Suggestion {
-        let fix = Fix::new("t", edits);
+        let fix = Fix::new("t", edits).unwrap();
         line_suggestion(text, &LineIndex::new(text), &fix)
     }
 

@@ -248,7 +248,7 @@ fn ignore(
 fn apply(text: &str, fix: &Fix) -> String {
     let mut out = String::with_capacity(text.len() + 64);
     let mut at = 0;
-    for edit in &fix.edits {
+    for edit in fix.edits() {
         out.push_str(&text[at..edit.range.start]);
         out.push_str(&edit.replacement);
         at = edit.range.end;

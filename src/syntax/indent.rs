@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use crate::text::Edit;
+
 use tree_sitter::Node;
 
 /// Start offset of the line containing `offset`.
@@ -42,19 +44,12 @@ pub fn raw_string_ranges(node: Node, text: &str) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// A text edit local to one region, in offsets of the original text.
-#[derive(Clone, Debug)]
-pub struct LocalEdit {
-    pub range: Range<usize>,
-    pub text: String,
-}
-
 /// Copies `text[region]`, applying `edits` (sorted, disjoint, inside the region) and adding one
 /// tab at the start of every non-blank line that does not start inside a raw string literal.
 pub fn reindent_with_edits(
     text: &str,
     region: Range<usize>,
-    edits: &[LocalEdit],
+    edits: &[Edit],
     raw_strings: &[Range<usize>],
 ) -> String {
     let mut out = String::with_capacity(region.len() + region.len() / 8);
@@ -75,7 +70,7 @@ pub fn reindent_with_edits(
         }
         let mut jumped = false;
         while let Some(edit) = pending.next_if(|edit| edit.range.start == at) {
-            out.push_str(&edit.text);
+            out.push_str(&edit.replacement);
             if edit.range.end > at {
                 at_line_start = text[at..edit.range.end].ends_with('\n');
                 at = edit.range.end;
@@ -93,7 +88,7 @@ pub fn reindent_with_edits(
     }
     // An insertion at the very end of the region.
     for edit in pending {
-        out.push_str(&edit.text);
+        out.push_str(&edit.replacement);
     }
     out
 }
@@ -109,7 +104,7 @@ pub fn realign_trailing_comments(
     text: &str,
     comments: &[Range<usize>],
     changed: &[(usize, usize)],
-) -> Result<Vec<LocalEdit>, String> {
+) -> Result<Vec<Edit>, String> {
     let trailing = trailing_comments(text, comments);
     let new_width_of = |line: usize| {
         changed
@@ -209,7 +204,7 @@ fn realign_block(
     trailing: &BTreeMap<usize, TrailingComment>,
     block: &[usize],
     new_width_of: &dyn Fn(usize) -> Option<usize>,
-) -> Result<Vec<LocalEdit>, String> {
+) -> Result<Vec<Edit>, String> {
     let width = |from: usize, to: usize| text[from..to].chars().count();
     let old_widths: Vec<usize> = block
         .iter()
@@ -234,9 +229,9 @@ fn realign_block(
     Ok(block
         .iter()
         .zip(&new_widths)
-        .map(|(start, new)| LocalEdit {
+        .map(|(start, new)| Edit {
             range: trailing[start].code_end..trailing[start].comment_start,
-            text: " ".repeat(new_column - new),
+            replacement: " ".repeat(new_column - new),
         })
         .collect())
 }
@@ -256,9 +251,9 @@ mod tests {
     #[test]
     fn reindent_applies_edits_after_the_added_tab() {
         let text = "\tcontinue\n";
-        let edits = vec![LocalEdit {
+        let edits = vec![Edit {
             range: 1..9,
-            text: "return".into(),
+            replacement: "return".into(),
         }];
         assert_eq!(
             reindent_with_edits(text, 0..text.len(), &edits, &[]),
@@ -272,7 +267,7 @@ mod tests {
         let comments = vec![10..16, 27..33];
         // `continue` (8 chars) becomes `return` (6): both comments move left by two.
         let edits = realign_trailing_comments(text, &comments, &[(18, 6)]).unwrap();
-        let spaces: Vec<&str> = edits.iter().map(|edit| edit.text.as_str()).collect();
+        let spaces: Vec<&str> = edits.iter().map(|edit| edit.replacement.as_str()).collect();
         assert_eq!(spaces, vec![" ", " "]);
         // A block that gofmt did not align is refused rather than guessed at.
         let unaligned = "\tx := 1 // one\n\tcontinue // two\n";

@@ -353,11 +353,13 @@ fn fix<'a>(
             "defer func() {{\n{indent}\tif {cerr} := {file}.Close(); {cerr} != nil && {name} == nil {{\n{indent}\t\t{name} = {cerr}\n{indent}\t}}\n{indent}}}()"
         ),
     ));
-    Fix::new(
-        format!("return the error of {file}.Close() through `{name}` when nothing else failed"),
-        edits,
+    FixState::offered(
+        Fix::new(
+            format!("return the error of {file}.Close() through `{name}` when nothing else failed"),
+            edits,
+        ),
+        handed_out(analysis, opened, defer),
     )
-    .classified(handed_out(analysis, opened, defer))
 }
 
 /// The name of the error result, and the edits that give it one when it has none.

@@ -245,7 +245,10 @@ fn moved<'a>(
             ),
         ));
     }
-    Fix::new("move the defer to right after the error check", edits).classified(held_back)
+    FixState::offered(
+        Fix::new("move the defer to right after the error check", edits),
+        held_back,
+    )
 }
 
 /// Why a statement the defers move past makes the move unsafe: it may leave or jump out (the

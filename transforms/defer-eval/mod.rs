@@ -61,11 +61,13 @@ fn finding<'a>(analysis: &FileAnalysis<'a>, time: &str, defer: Node<'a>) -> Opti
         shown(&text[call.child_by_field_name("function")?.byte_range()]),
     );
     let fix = match wrapped(text, defer, call) {
-        Some(edit) => Fix::new(
-            "wrap the deferred call in a function literal so its arguments are evaluated at return",
-            vec![edit],
-        )
-        .classified(evaluated_later_may_differ(analysis, time, defer, call)),
+        Some(edit) => FixState::offered(
+            Fix::new(
+                "wrap the deferred call in a function literal so its arguments are evaluated at return",
+                vec![edit],
+            ),
+            evaluated_later_may_differ(analysis, time, defer, call),
+        ),
         None => FixState::NoFix(Reason::new(
             ReasonCode::Layout,
             "a line of the defer, or next to it, carries a trailing comment gofmt aligns",

@@ -81,11 +81,13 @@ fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Findi
                 let held_back = defers
                     .iter()
                     .find_map(|defer| safety::classify(context.analysis, for_loop, *defer));
-                Fix::new(
-                    "wrap the loop body in a function literal so deferred calls run every iteration",
-                    edits,
+                FixState::offered(
+                    Fix::new(
+                        "wrap the loop body in a function literal so deferred calls run every iteration",
+                        edits,
+                    ),
+                    held_back,
                 )
-                .classified(held_back)
             }
             Err(reason) => FixState::NoFix(reason),
         };

@@ -9,16 +9,17 @@ use std::collections::HashSet;
 
 use tree_sitter::Node;
 
-use crate::fix::{Edit, Reason, ReasonCode};
+use crate::fix::{Reason, ReasonCode};
 use crate::syntax::flow::{jump_label, jump_target, label_of, list_terminates};
 use crate::syntax::indent::{
-    LocalEdit, indentation_at, line_start, raw_string_ranges, realign_trailing_comments,
-    reindent_with_edits, starts_line,
+    indentation_at, line_start, raw_string_ranges, realign_trailing_comments, reindent_with_edits,
+    starts_line,
 };
 use crate::syntax::names::{Declaration, expression_list, fresh_name, used_names};
 use crate::syntax::{
     GoFile, block_statements, descendants, descendants_and_self, enclosing_function, is_function,
 };
+use crate::text::Edit;
 
 /// A way out of the loop body other than finishing the iteration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -338,24 +339,20 @@ impl<'t> BodyShape<'t> {
 
 /// Step 4: each jump rewritten in place as a `return` of the closure, with the trailing comments
 /// around the rewritten lines realigned; sorted by position.
-fn rewrite_jumps(
-    table: &JumpTable,
-    plan: &ClosurePlan,
-    text: &str,
-) -> Result<Vec<LocalEdit>, Reason> {
+fn rewrite_jumps(table: &JumpTable, plan: &ClosurePlan, text: &str) -> Result<Vec<Edit>, Reason> {
     let mut local_edits = Vec::new();
     for jump in &table.jumps {
         match jump {
-            Jump::Next(node) => local_edits.push(LocalEdit {
+            Jump::Next(node) => local_edits.push(Edit {
                 range: node.byte_range(),
-                text: plan.next_statement.clone(),
+                replacement: plan.next_statement.clone(),
             }),
             Jump::Leave(node, index) => {
                 let value = plan.exit_value(*index);
                 if table.exits[*index] != Exit::Return {
-                    local_edits.push(LocalEdit {
+                    local_edits.push(Edit {
                         range: node.byte_range(),
-                        text: plan.with_values(&format!("return {value}")),
+                        replacement: plan.with_values(&format!("return {value}")),
                     });
                     continue;
                 }
@@ -379,9 +376,9 @@ fn rewrite_jumps(
 /// statement moves where its comment, and its neighbours' comments, must stand.
 fn realign_comments(
     body_nodes: &[Node],
-    local_edits: &[LocalEdit],
+    local_edits: &[Edit],
     text: &str,
-) -> Result<Vec<LocalEdit>, Reason> {
+) -> Result<Vec<Edit>, Reason> {
     let comments: Vec<_> = body_nodes
         .iter()
         .filter(|node| node.kind() == "comment")
@@ -389,7 +386,7 @@ fn realign_comments(
         .collect();
     let changed: Vec<(usize, usize)> = local_edits
         .iter()
-        .filter(|edit| !edit.text.contains('\n'))
+        .filter(|edit| !edit.replacement.contains('\n'))
         .map(|edit| (edit.range.start, rewritten_code_width(edit, text)))
         .collect();
     realign_trailing_comments(text, &comments, &changed).map_err(|why| layout(&why))
@@ -397,7 +394,7 @@ fn realign_comments(
 
 /// How many characters the code of an edited line takes after the edit (indentation and a
 /// trailing comment not counted).
-fn rewritten_code_width(edit: &LocalEdit, text: &str) -> usize {
+fn rewritten_code_width(edit: &Edit, text: &str) -> usize {
     let line = line_start(text, edit.range.start);
     let indent_end = line + indentation_at(text, edit.range.start).len();
     let line_end = text[edit.range.end..]
@@ -409,7 +406,7 @@ fn rewritten_code_width(edit: &LocalEdit, text: &str) -> usize {
             .unwrap_or(line_end - edit.range.end);
     let before = text[indent_end..edit.range.start].chars().count();
     let after = text[edit.range.end..code_end].trim_end().chars().count();
-    before + edit.text.chars().count() + after
+    before + edit.replacement.chars().count() + after
 }
 
 /// Step 5: the new body: the closure around the re-indented statements, then one `if` per exit
@@ -419,7 +416,7 @@ fn assemble_body(
     table: &JumpTable,
     plan: &ClosurePlan,
     shape: &BodyShape,
-    local_edits: &[LocalEdit],
+    local_edits: &[Edit],
     text: &str,
 ) -> String {
     let BodyShape {
@@ -563,7 +560,7 @@ fn rewrite_return(
     results: &[ResultParam],
     values: &[String],
     value: &str,
-) -> Result<Vec<LocalEdit>, Reason> {
+) -> Result<Vec<Edit>, Reason> {
     let expressions = node
         .named_child(0)
         .filter(|child| child.kind() == "expression_list")
@@ -587,16 +584,16 @@ fn rewrite_return(
         } else {
             return Err(layout("a bare return in a function with unnamed results"));
         };
-        return Ok(vec![LocalEdit {
+        return Ok(vec![Edit {
             range: node.byte_range(),
-            text: returned,
+            replacement: returned,
         }]);
     };
     if expressions.len() == results.len() {
         let first = expressions[0].start_byte();
-        return Ok(vec![LocalEdit {
+        return Ok(vec![Edit {
             range: first..first,
-            text: format!("{value}, "),
+            replacement: format!("{value}, "),
         }]);
     }
     if expressions.len() == 1 && results.len() > 1 {
@@ -605,13 +602,13 @@ fn rewrite_return(
         let indent = format!("{}\t", indentation_at(text, node.start_byte()));
         let first = expressions[0].start_byte();
         return Ok(vec![
-            LocalEdit {
+            Edit {
                 range: node.start_byte()..first,
-                text: format!("{} = ", values.join(", ")),
+                replacement: format!("{} = ", values.join(", ")),
             },
-            LocalEdit {
+            Edit {
                 range: node.end_byte()..node.end_byte(),
-                text: format!("\n{indent}return {value}, {}", values.join(", ")),
+                replacement: format!("\n{indent}return {value}, {}", values.join(", ")),
             },
         ]);
     }

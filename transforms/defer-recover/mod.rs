@@ -50,15 +50,15 @@ fn finding(file: &GoFile, defer: Node, callee: Node) -> Option<Finding> {
         return None;
     }
     let fix = if clear_of_trailing_comments(text, &[defer.start_byte()]) {
-        FixState::Unsafe(
+        FixState::offered(
             Fix::new(
                 "defer a function literal that calls recover (this swallows every panic)",
                 vec![Edit::replace(call.byte_range(), "func() { recover() }()")],
             ),
-            Reason::new(
+            Some(Reason::new(
                 ReasonCode::SwallowsPanics,
                 "`defer func() { recover() }()` stops every panic of the function, and the code may rely on panics reaching the caller",
-            ),
+            )),
         )
     } else {
         FixState::NoFix(Reason::new(

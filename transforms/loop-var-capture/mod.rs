@@ -339,11 +339,13 @@ fn rebind(file: &GoFile, for_loop: Node, names: &[String]) -> Result<FixState, R
                 format!("the loop body writes `{name}`, which the three-clause loop reads back; a copy would keep the write from the loop"),
             )
         });
-    Ok(Fix::new(
-        "rebind the loop variables at the top of the loop body",
-        vec![Edit::insert(first_newline + 1, lines)],
-    )
-    .classified(written))
+    Ok(FixState::offered(
+        Fix::new(
+            "rebind the loop variables at the top of the loop body",
+            vec![Edit::insert(first_newline + 1, lines)],
+        ),
+        written,
+    ))
 }
 
 /// Whether a declaration statement belongs to the body's own scope (not a nested block or clause).

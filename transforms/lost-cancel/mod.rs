@@ -184,11 +184,13 @@ fn fix<'a>(
     } else {
         context_escapes(analysis, function, statement, ctx)
     };
-    Ok(Fix::new(
-        format!("defer {name}() right after the context is created"),
-        edits,
-    )
-    .classified(held_back))
+    Ok(FixState::offered(
+        Fix::new(
+            format!("defer {name}() right after the context is created"),
+            edits,
+        ),
+        held_back,
+    ))
 }
 
 fn is_package_main(file: &GoFile) -> bool {

@@ -463,11 +463,13 @@ fn inserted_close<'a>(
             )
         }),
     };
-    Ok(Fix::new(
-        format!("defer {release} right after the error check"),
-        vec![edit],
-    )
-    .classified(held_back))
+    Ok(FixState::offered(
+        Fix::new(
+            format!("defer {release} right after the error check"),
+            vec![edit],
+        ),
+        held_back,
+    ))
 }
 
 /// The `if err != nil { … }` after the statement that always leaves: after it, the value is

@@ -251,8 +251,11 @@ fn fix<'a>(
                 "something follows the assignment on its line",
             )
         })?;
-    Ok(FixState::Safe(Fix::new(
-        format!("defer {name}.Stop() right after the {kind} is created"),
-        vec![defer],
-    )))
+    Ok(FixState::offered(
+        Fix::new(
+            format!("defer {name}.Stop() right after the {kind} is created"),
+            vec![defer],
+        ),
+        None,
+    ))
 }

@@ -318,11 +318,13 @@ fn inserted_rollback<'a>(
     };
     let edit =
         insert_line_after(text, anchor, &format!("defer {tx}.Rollback()")).ok_or_else(layout)?;
-    Ok(Fix::new(
-        format!("defer {tx}.Rollback() right after the error check"),
-        vec![edit],
-    )
-    .classified(held_back))
+    Ok(FixState::offered(
+        Fix::new(
+            format!("defer {tx}.Rollback() right after the error check"),
+            vec![edit],
+        ),
+        held_back,
+    ))
 }
 
 /// The fix that moves `defer` to right after `anchor`: safe unless another defer is passed (the
@@ -400,11 +402,13 @@ fn moved_defer(
         )),
         (None, None) => None,
     };
-    Fix::new(
-        "move the deferred Rollback to right after the error check",
-        edits,
+    FixState::offered(
+        Fix::new(
+            "move the deferred Rollback to right after the error check",
+            edits,
+        ),
+        held_back,
     )
-    .classified(held_back)
 }
 
 /// Whether `node` is `defer tx.Rollback()` or a deferred function literal calling it.

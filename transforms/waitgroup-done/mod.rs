@@ -223,11 +223,13 @@ fn move_done_first<'a>(
             ),
         )
     });
-    Ok(Fix::new(
-        format!("move `defer {name}.Done()` to the top of the goroutine"),
-        edits,
-    )
-    .classified(held_back))
+    Ok(FixState::offered(
+        Fix::new(
+            format!("move `defer {name}.Done()` to the top of the goroutine"),
+            edits,
+        ),
+        held_back,
+    ))
 }
 
 /// (b) `wg.Add(n)` as a top-level statement of the goroutine.
@@ -328,11 +330,13 @@ fn move_add_out<'a>(
             ),
         )
     });
-    Ok(Fix::new(
-        format!("move `{name}.Add{delta}` before the go statement"),
-        edits,
-    )
-    .classified(held_back))
+    Ok(FixState::offered(
+        Fix::new(
+            format!("move `{name}.Add{delta}` before the go statement"),
+            edits,
+        ),
+        held_back,
+    ))
 }
 
 /// `(1)`, `(2)`, `(-1)`: a delta that is the same whenever it is evaluated.
