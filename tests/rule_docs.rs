@@ -79,3 +79,18 @@ fn every_readme_has_the_four_sections_and_lists_exactly_its_reason_codes() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+#[test]
+fn reason_codes_are_read_from_the_fix_safety_list_items_only() {
+    let docs = "## Example\n- `not-this` (no fix): in another section.\n\n## Fix safety\n\
+        Safe when `f` is closed (`escapes` in prose is no list item).\n\
+        - `f`, or a value derived from it, is returned.\n\
+        Reason codes:\n- `in-loop` (no fix): in a loop.\n  - `escapes`: it escapes.\n\n\
+        ## Later\n- `after` (unsafe): in a later section.\n";
+    let section = fix_safety_section(docs);
+    assert!(section.starts_with("## Fix safety\n") && !section.contains("## Later"));
+    assert_eq!(
+        listed_codes(section).into_iter().collect::<Vec<_>>(),
+        ["escapes", "in-loop"]
+    );
+}
