@@ -171,31 +171,3 @@ pub static RULES: &[&Rule] = &[
 pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|rule| rule.id == id)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_readme_has_the_four_sections_and_lists_its_reason_codes() {
-        for rule in RULES {
-            for section in [
-                "## What it does",
-                "## Why is this bad?",
-                "## Example",
-                "## Fix safety",
-            ] {
-                assert!(rule.docs.contains(section), "{}: no {section}", rule.id);
-            }
-            let fix_safety = rule.docs.split("## Fix safety").nth(1).unwrap_or("");
-            for code in rule.reasons {
-                assert!(
-                    fix_safety.contains(&format!("`{}`", code.as_str())),
-                    "{}: README's Fix safety does not list `{}`",
-                    rule.id,
-                    code.as_str()
-                );
-            }
-        }
-    }
-}

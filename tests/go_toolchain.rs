@@ -2,6 +2,11 @@
 //! must be gofmt-clean and pass `go vet` and `go build`; runnable fixtures (package main with
 //! `// Output before fix:` / `// Output after fix:` blocks) must print what they record.
 //!
+//! Each fixture is a test of its own (a libtest-mimic trial, `harness = false` in Cargo.toml),
+//! named like its snapshot test (`defer_in_loop::basic_close`): it writes its variants into
+//! modules in a temporary directory of its own and runs the toolchain there, so trials run in
+//! parallel (`--test-threads`, default: one per core). They share the user's Go build cache.
+//!
 //! Without `go` on PATH these tests skip loudly, unless DEFERFIX_REQUIRE_GO=1 makes them fail.
 
 mod common;
@@ -11,6 +16,7 @@ use std::process::Command;
 
 use common::{Fixture, fixtures};
 use deferfix::fix::Applicability;
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 fn run(dir: &Path, program: &str, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(program)
@@ -83,116 +89,108 @@ fn write_variants(root: &Path, variants: &[Variant]) {
     }
 }
 
-#[test]
-fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
-    if !common::go_available("the Go-toolchain tests") {
-        return;
-    }
-    let all = fixtures();
-    let temp = tempfile::tempdir().unwrap();
+/// A fixture's variants: original, safe and unsafe fixes (each in the module of the fixture's Go
+/// version, or in the vet-failing one), and for an old-Go loop-var-capture fixture its original
+/// as a go 1.22 module.
+fn variants(fixture: &Fixture) -> Vec<Variant<'_>> {
+    let stem = format!(
+        "{}_{}",
+        fixture.rule.replace('-', "_"),
+        fixture.name.replace('-', "_")
+    );
+    let go = go_version(fixture);
+    let variant = |suffix: &str, files: Vec<(String, String)>, go: &str| Variant {
+        dir: format!("{stem}_{suffix}"),
+        fixture,
+        files,
+        go: go.to_owned(),
+    };
+    // A form still identical to a vet-failing original (no fix at that level) fails vet too.
+    let vet_fails_before = fixture.all_text().contains(VET_FAILS_BEFORE);
+    let module_for = |files: &[(String, String)]| {
+        if vet_fails_before && files == fixture.files.as_slice() {
+            format!("{go}{VET_FAILS_MODULE_SUFFIX}")
+        } else {
+            go.clone()
+        }
+    };
     let mut variants = Vec::new();
-    for fixture in &all {
-        let stem = format!(
-            "{}_{}",
-            fixture.rule.replace('-', "_"),
-            fixture.name.replace('-', "_")
-        );
-        let go = go_version(fixture);
-        let variant = |suffix: &str, files: Vec<(String, String)>, go: &str| Variant {
-            dir: format!("{stem}_{suffix}"),
-            fixture,
-            files,
-            go: go.to_owned(),
-        };
-        // A form still identical to a vet-failing original (no fix at that level) fails vet too.
-        let vet_fails_before = fixture.all_text().contains(VET_FAILS_BEFORE);
-        let module_for = |files: &[(String, String)]| {
-            if vet_fails_before && files == fixture.files.as_slice() {
-                format!("{go}{VET_FAILS_MODULE_SUFFIX}")
-            } else {
-                go.clone()
-            }
-        };
-        for (suffix, files) in [
-            ("original", fixture.files.clone()),
-            ("safe", fixture.fixed(Applicability::Safe)),
-            ("unsafe", fixture.fixed(Applicability::Unsafe)),
-        ] {
-            let module = module_for(&files);
-            variants.push(variant(suffix, files, &module));
-        }
-        if fixture.rule == "loop-var-capture" && older_than_per_iteration_loop_vars(&go) {
-            // The fix must make old code behave as the same code does with Go 1.22 semantics:
-            // the original, built as a go 1.22 module, must print the "after fix" output too.
-            variants.push(variant("as122", fixture.files.clone(), "1.22"));
-        }
+    for (suffix, files) in [
+        ("original", fixture.files.clone()),
+        ("safe", fixture.fixed(Applicability::Safe)),
+        ("unsafe", fixture.fixed(Applicability::Unsafe)),
+    ] {
+        let module = module_for(&files);
+        variants.push(variant(suffix, files, &module));
     }
-    write_variants(temp.path(), &variants);
+    if fixture.rule == "loop-var-capture" && older_than_per_iteration_loop_vars(&go) {
+        // The fix must make old code behave as the same code does with Go 1.22 semantics:
+        // the original, built as a go 1.22 module, must print the "after fix" output too.
+        variants.push(variant("as122", fixture.files.clone(), "1.22"));
+    }
+    variants
+}
 
-    let mut failures = Vec::new();
-    let modules: Vec<_> = std::fs::read_dir(temp.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
-    for module in &modules {
-        let (_, unformatted, gofmt_err) = run(module, "gofmt", &["-l", "."]);
-        if !unformatted.trim().is_empty() || !gofmt_err.trim().is_empty() {
-            let mut detail = String::new();
-            for file in unformatted.lines() {
-                let (_, diff, _) = run(module, "gofmt", &["-d", file]);
-                detail.push_str(&diff);
+/// gofmt, then vet and build, in one module of `variants`; failures are pushed on `failures`.
+fn check_module(module: &Path, variants: &[Variant], failures: &mut Vec<String>) {
+    let (_, unformatted, gofmt_err) = run(module, "gofmt", &["-l", "."]);
+    if !unformatted.trim().is_empty() || !gofmt_err.trim().is_empty() {
+        let mut detail = String::new();
+        for file in unformatted.lines() {
+            let (_, diff, _) = run(module, "gofmt", &["-d", file]);
+            detail.push_str(&diff);
+        }
+        failures.push(format!(
+            "gofmt -l in {}:\n{unformatted}{gofmt_err}{detail}",
+            module.display()
+        ));
+    }
+    // `-o bin/` (main packages linked there, to be run by `check_outputs`) needs a main package;
+    // a module of libraries only is just built.
+    let has_main = variants
+        .iter()
+        .any(|variant| variant.fixture.is_runnable() && module.ends_with(&variant.go));
+    let build: &[&str] = if has_main {
+        &["build", "-o", "bin/", "./..."]
+    } else {
+        &["build", "./..."]
+    };
+    if module.to_string_lossy().ends_with(VET_FAILS_MODULE_SUFFIX) {
+        let (ok, _, stderr) = run(module, "go", &["vet", "./..."]);
+        let packages = std::fs::read_dir(module).unwrap().filter_map(|e| e.ok());
+        for package in packages.filter(|entry| entry.path().is_dir()) {
+            let name = package.file_name().to_string_lossy().into_owned();
+            if ok || !stderr.contains(&name) {
+                failures.push(format!(
+                    "go vet was expected to report {name} (marked {VET_FAILS_BEFORE}):\n{stderr}"
+                ));
             }
+        }
+    } else {
+        let (ok, _, stderr) = run(module, "go", &["vet", "./..."]);
+        if !ok {
             failures.push(format!(
-                "gofmt -l in {}:\n{unformatted}{gofmt_err}{detail}",
+                "go vet ./... failed in {}:\n{stderr}",
                 module.display()
             ));
         }
-        if module.to_string_lossy().ends_with(VET_FAILS_MODULE_SUFFIX) {
-            let (ok, _, stderr) = run(module, "go", &["vet", "./..."]);
-            let packages = std::fs::read_dir(module).unwrap().filter_map(|e| e.ok());
-            for package in packages.filter(|entry| entry.path().is_dir()) {
-                let name = package.file_name().to_string_lossy().into_owned();
-                if ok || !stderr.contains(&name) {
-                    failures.push(format!(
-                        "go vet was expected to report {name} (marked {VET_FAILS_BEFORE}):\n{stderr}"
-                    ));
-                }
-            }
-            // `-o bin/` needs a main package; a module of libraries only is just built.
-            let has_main = variants
-                .iter()
-                .any(|variant| variant.fixture.is_runnable() && module.ends_with(&variant.go));
-            let build: &[&str] = if has_main {
-                &["build", "-o", "bin/", "./..."]
-            } else {
-                &["build", "./..."]
-            };
-            let (ok, _, stderr) = run(module, "go", build);
-            if !ok {
-                failures.push(format!(
-                    "go build failed in {}:\n{stderr}",
-                    module.display()
-                ));
-            }
-            continue;
-        }
-        // One `go build` for all packages, main packages linked into bin/ to be run below.
-        for step in [&["vet", "./..."][..], &["build", "-o", "bin/", "./..."][..]] {
-            let (ok, _, stderr) = run(module, "go", step);
-            if !ok {
-                failures.push(format!(
-                    "go {} failed in {}:\n{stderr}",
-                    step.join(" "),
-                    module.display()
-                ));
-            }
-        }
     }
+    let (ok, _, stderr) = run(module, "go", build);
+    if !ok {
+        failures.push(format!(
+            "go {} failed in {}:\n{stderr}",
+            build.join(" "),
+            module.display()
+        ));
+    }
+}
 
+/// Runs a runnable fixture's binaries (built into `<module>/bin/` under `root`) and compares what
+/// each prints with the fixture's `// Output …:` block for its variant.
+fn check_outputs(root: &Path, variants: &[Variant], failures: &mut Vec<String>) {
     for Variant {
         dir, fixture, go, ..
-    } in &variants
+    } in variants
     {
         if !fixture.is_runnable() {
             continue;
@@ -214,7 +212,7 @@ fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
             ));
             continue;
         };
-        let module = temp.path().join(go);
+        let module = root.join(go);
         let binary = module.join("bin").join(dir);
         let (ok, stdout, stderr) = run(&module, &binary.to_string_lossy(), &[]);
         if !ok || stdout != expected {
@@ -225,10 +223,53 @@ fn fixed_fixtures_pass_gofmt_vet_build_and_run() {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} Go toolchain failures:\n\n{}",
-        failures.len(),
-        failures.join("\n\n")
-    );
+}
+
+/// One fixture's trial: its variants in modules of a temporary directory of its own, judged by
+/// gofmt, vet, build and (runnable fixtures) their output.
+fn fixed_fixture_passes_gofmt_vet_build_and_run(fixture: &Fixture) -> Result<(), Failed> {
+    let temp = tempfile::tempdir().map_err(|err| format!("temporary directory: {err}"))?;
+    let variants = variants(fixture);
+    write_variants(temp.path(), &variants);
+    let mut failures = Vec::new();
+    let mut modules: Vec<_> = std::fs::read_dir(temp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    modules.sort();
+    for module in &modules {
+        check_module(module, &variants, &mut failures);
+    }
+    check_outputs(temp.path(), &variants, &mut failures);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} Go toolchain failures:\n\n{}",
+            failures.len(),
+            failures.join("\n\n")
+        )
+        .into())
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    // Asked once, before any trial: missing `go` skips every trial loudly (or, with
+    // DEFERFIX_REQUIRE_GO=1, fails the run).
+    let go = args.list || common::go_available("the Go-toolchain tests");
+    let trials = fixtures()
+        .into_iter()
+        .map(|fixture| {
+            Trial::ignorable_test(fixture.trial_name(), move || {
+                if !go {
+                    return Ok(Completion::ignored_with("`go` is not on PATH"));
+                }
+                fixed_fixture_passes_gofmt_vet_build_and_run(&fixture)
+                    .map(|()| Completion::Completed)
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
 }

@@ -25,6 +25,12 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// The fixture's test name: `<rule_id>::<fixture>`, with the rule id's `-` written `_`
+    /// (`defer_in_loop::basic_close`), as `cargo test` filters take it.
+    pub fn trial_name(&self) -> String {
+        format!("{}::{}", self.rule.replace('-', "_"), self.name)
+    }
+
     /// Whether the fixture is a package directory.
     pub fn is_package(&self) -> bool {
         self.path.is_dir()
