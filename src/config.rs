@@ -100,7 +100,7 @@ impl Config {
     }
 
     /// The nearest `deferfix.toml` at or above `start`, read; an empty config when there is none.
-    pub fn discover(start: &Path) -> Result<Config, String> {
+    pub fn discover(start: &Path) -> Result<Config, ConfigError> {
         let found = start
             .ancestors()
             .map(|dir| dir.join(FILE_NAME))
@@ -111,17 +111,20 @@ impl Config {
         }
     }
 
-    pub fn load(path: &Path) -> Result<Config, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| format!("{}: cannot read: {err}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Config::parse(path, &text)
     }
 
     /// Parses and checks a config; errors read `path:line: message`.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
-        let at = |span: Option<Range<usize>>, message: &str| {
-            let line = span.map_or(1, |span| line_of(text, span.start));
-            format!("{}:{line}: {message}", path.display())
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let at = |span: Option<Range<usize>>, message: &str| ConfigError::Invalid {
+            path: path.to_owned(),
+            line: span.map_or(1, |span| line_of(text, span.start)),
+            message: message.to_owned(),
         };
         let raw: RawConfig =
             toml::from_str(text).map_err(|err| at(err.span(), err.message().trim_end()))?;
@@ -139,7 +142,7 @@ impl Config {
             }
         };
         let rule_list =
-            |list: Option<Vec<Spanned<String>>>| -> Result<Option<Vec<String>>, String> {
+            |list: Option<Vec<Spanned<String>>>| -> Result<Option<Vec<String>>, ConfigError> {
                 list.map(|ids| ids.iter().map(check_rule).collect())
                     .transpose()
             };
@@ -205,6 +208,22 @@ impl Config {
     }
 }
 
+/// Why a `deferfix.toml` cannot be used; `Display` reads `path: …` or `path:line: …`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: cannot read: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {message}", .path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -214,7 +233,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, String> {
-        Config::parse(Path::new("deferfix.toml"), text)
+        Config::parse(Path::new("deferfix.toml"), text).map_err(|err| err.to_string())
     }
 
     #[test]

@@ -133,6 +133,42 @@ pub struct Outcome {
     pub suppressed: Vec<&'static str>,
 }
 
+impl Outcome {
+    /// An outcome without fixes applied: every finding remains.
+    fn unfixed(findings: Vec<Finding>, suppressed: Vec<&'static str>) -> Outcome {
+        Outcome {
+            remaining: findings.len(),
+            findings,
+            fixed: None,
+            applied: 0,
+            fixed_rules: Vec::new(),
+            suppressed,
+        }
+    }
+}
+
+/// What every pass over one file's text needs besides the text.
+struct PassContext<'s> {
+    settings: &'s Settings,
+    go_version: Option<GoVersion>,
+    package: &'s PackageContext<'s>,
+}
+
+/// The text being fixed, and its tree.
+struct FixedText {
+    text: String,
+    parsed: Parse,
+}
+
+/// What the fix passes did (see [`Outcome`]).
+#[derive(Default)]
+struct Fixing {
+    fixed: Option<String>,
+    remaining: usize,
+    applied: usize,
+    fixed_rules: Vec<&'static str>,
+}
+
 /// Why a file's text could not be linted or fixed. Offsets are into the text given; the message
 /// (`Display`) is what the user reads after `path:line:col:`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,7 +231,7 @@ impl Linter {
         // One analysis per pass, shared by the rules; it computes only what they ask for.
         let analysis = FileAnalysis::new(GoFile { text, tree }, package);
         for rule in Self::candidate_rules(text, settings, go_version) {
-            let matches = query::run(rule, tree, text, &mut self.cursor);
+            let matches = query::run(rule.query(), rule.keywords, tree, text, &mut self.cursor);
             if matches.is_empty() {
                 continue;
             }
@@ -250,99 +286,100 @@ impl Linter {
         let may_hold_directives = settings.report_unused_ignores
             && (text.contains("//deferfix:ignore") || text.contains("//nolint:"));
         if Self::candidate_rules(text, settings, go_version).is_empty() && !may_hold_directives {
-            return Ok(Outcome {
-                findings: Vec::new(),
-                fixed: None,
-                remaining: 0,
-                applied: 0,
-                fixed_rules: Vec::new(),
-                suppressed: Vec::new(),
-            });
+            return Ok(Outcome::unfixed(Vec::new(), Vec::new()));
         }
         let parsed = crate::syntax::parse_file(&mut self.parser, text);
-        let tree = &parsed.tree;
-        if let Some(offset) = first_syntax_error(tree) {
+        if let Some(offset) = first_syntax_error(&parsed.tree) {
             return Err(EngineError::Syntax { offset });
         }
+        let pass = PassContext {
+            settings,
+            go_version,
+            package,
+        };
+        let (findings, suppressed) = self.first_pass(text, &parsed.tree, &pass);
+        let Some(threshold) = settings.apply else {
+            return Ok(Outcome::unfixed(findings, suppressed));
+        };
+        let fixing = self.fix(text, parsed, &findings, threshold, &pass)?;
+        Ok(Outcome {
+            findings,
+            fixed: fixing.fixed,
+            remaining: fixing.remaining,
+            applied: fixing.applied,
+            fixed_rules: fixing.fixed_rules,
+            suppressed,
+        })
+    }
+
+    /// The findings on the original text with suppression comments applied (and, when asked
+    /// for, a finding for each suppression comment that silenced nothing), and the rules of the
+    /// findings silenced.
+    fn first_pass(
+        &mut self,
+        text: &str,
+        tree: &Tree,
+        pass: &PassContext,
+    ) -> (Vec<Finding>, Vec<&'static str>) {
+        let settings = pass.settings;
         let directives = suppress::directives(tree, text);
         let mut used = vec![false; directives.len()];
-        let found = self.lint_tree(text, tree, settings, go_version, package);
+        let found = self.lint_tree(text, tree, settings, pass.go_version, pass.package);
         let (mut findings, suppressed) = suppress::apply(found, &directives, text, &mut used);
-        // Reported as findings without a fix: they count, print and fail a check like any other.
-        let unused = if settings.report_unused_ignores {
-            suppress::unused(&directives, &used, &|rule| {
+        if settings.report_unused_ignores {
+            // Reported as findings without a fix: they count, print and fail a check like any
+            // other.
+            let unused = suppress::unused(&directives, &used, &|rule| {
                 settings.rule_order(rule) != usize::MAX
-            })
-        } else {
-            Vec::new()
-        };
-        let unused_count = unused.len();
-        if !unused.is_empty() {
-            findings.extend(unused);
-            findings.sort_by_key(|finding| (finding.span.start, finding.span.end));
-        }
-        let Some(threshold) = settings.apply else {
-            let remaining = findings.len();
-            return Ok(Outcome {
-                findings,
-                fixed: None,
-                remaining,
-                applied: 0,
-                fixed_rules: Vec::new(),
-                suppressed,
             });
-        };
+            if !unused.is_empty() {
+                findings.extend(unused);
+                findings.sort_by_key(|finding| (finding.span.start, finding.span.end));
+            }
+        }
+        (findings, suppressed)
+    }
 
-        let mut current = text.to_owned();
-        let mut parsed = parsed;
+    /// Applies the fixes at `threshold` pass after pass, each pass linting the text the previous
+    /// one made, until no applicable fix remains.
+    fn fix(
+        &mut self,
+        text: &str,
+        parsed: Parse,
+        findings: &[Finding],
+        threshold: Applicability,
+        pass: &PassContext,
+    ) -> Result<Fixing, EngineError> {
         // Unused-ignore findings are about the original text and have no fix: they only count.
-        let mut current_findings: Vec<Finding> = findings
+        let (unused, mut current_findings): (Vec<Finding>, Vec<Finding>) = findings
             .iter()
-            .filter(|finding| finding.rule != suppress::UNUSED_IGNORE)
             .cloned()
-            .collect();
-        let unused_remaining = unused_count;
-        let mut applied = 0;
-        let mut fixed_rules: Vec<&'static str> = Vec::new();
+            .partition(|finding| finding.rule == suppress::UNUSED_IGNORE);
+        let mut current = FixedText {
+            text: text.to_owned(),
+            parsed,
+        };
+        let mut fixing = Fixing::default();
         for _pass in 0..MAX_PASSES {
             let applicable: Vec<&Finding> = current_findings
                 .iter()
-                .filter(|finding| settings.applies(finding, threshold))
-                .filter(|finding| !settings.is_withheld(finding, &current))
+                .filter(|finding| pass.settings.applies(finding, threshold))
+                .filter(|finding| !pass.settings.is_withheld(finding, &current.text))
                 .collect();
             if applicable.is_empty() {
-                let fixed = (current != text).then_some(current);
-                let remaining = current_findings.len() + unused_remaining;
-                return Ok(Outcome {
-                    findings,
-                    fixed,
-                    remaining,
-                    applied,
-                    fixed_rules,
-                    suppressed,
-                });
+                fixing.fixed = (current.text != text).then_some(current.text);
+                fixing.remaining = current_findings.len() + unused.len();
+                return Ok(fixing);
             }
-            let (edit, count, rules) = merge_fixes(&applicable, settings);
-            let previous = current.clone();
-            edit.apply(&mut current);
-            applied += count;
+            let (edit, count, rules) = merge_fixes(&applicable, pass.settings);
+            fixing.applied += count;
             for rule in &rules {
-                if !fixed_rules.contains(rule) {
-                    fixed_rules.push(rule);
+                if !fixing.fixed_rules.contains(rule) {
+                    fixing.fixed_rules.push(rule);
                 }
             }
-            parsed = self.reparse(parsed, &previous, &edit, &current);
-            let tree = &parsed.tree;
-            if let Some(offset_in_fixed) = first_syntax_error(tree) {
-                return Err(EngineError::FixBrokeSyntax {
-                    rules,
-                    offset_in_fixed,
-                });
-            }
-            let directives = suppress::directives(tree, &current);
-            let mut used = vec![false; directives.len()];
-            let found = self.lint_tree(&current, tree, settings, go_version, package);
-            current_findings = suppress::apply(found, &directives, &current, &mut used).0;
+            current = self.apply_pass(current, &edit, rules)?;
+            current_findings = self.lint_pass(&current, pass);
         }
         let mut rules: Vec<_> = current_findings
             .iter()
@@ -350,6 +387,35 @@ impl Linter {
             .collect();
         rules.dedup();
         Err(EngineError::DidNotConverge { rules })
+    }
+
+    /// One pass's merged `edit` applied and the result parsed; an error when the fixes of `rules`
+    /// broke the syntax.
+    fn apply_pass(
+        &mut self,
+        current: FixedText,
+        edit: &TextEdit,
+        rules: Vec<&'static str>,
+    ) -> Result<FixedText, EngineError> {
+        let mut text = current.text.clone();
+        edit.apply(&mut text);
+        let parsed = self.reparse(current.parsed, &current.text, edit, &text);
+        if let Some(offset_in_fixed) = first_syntax_error(&parsed.tree) {
+            return Err(EngineError::FixBrokeSyntax {
+                rules,
+                offset_in_fixed,
+            });
+        }
+        Ok(FixedText { text, parsed })
+    }
+
+    /// The findings on a fixed text, suppression comments applied.
+    fn lint_pass(&mut self, current: &FixedText, pass: &PassContext) -> Vec<Finding> {
+        let (text, tree) = (current.text.as_str(), &current.parsed.tree);
+        let directives = suppress::directives(tree, text);
+        let mut used = vec![false; directives.len()];
+        let found = self.lint_tree(text, tree, pass.settings, pass.go_version, pass.package);
+        suppress::apply(found, &directives, text, &mut used).0
     }
 }
 

@@ -359,7 +359,11 @@ mod tests {
         assert_eq!(overlapping, Err(FixError::Overlapping { at: 4 }));
         let fix = Fix::new(
             "t",
-            vec![Edit::insert(4, "b"), Edit::replace(0..4, "a"), Edit::insert(4, "c")],
+            vec![
+                Edit::insert(4, "b"),
+                Edit::replace(0..4, "a"),
+                Edit::insert(4, "c"),
+            ],
         )
         .unwrap();
         let starts: Vec<_> = fix.edits().iter().map(|edit| edit.range.clone()).collect();

@@ -3,9 +3,7 @@
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
 
 use crate::syntax::language;
-#[cfg(test)]
-use crate::transforms::RULES;
-use crate::transforms::{QueryMatch, Rule};
+pub use crate::text::{contains_word, contains_word_at, word_offsets};
 
 /// A rule's compiled query, with capture names leaked to `'static` once (queries live forever),
 /// and the node kinds its patterns are rooted at.
@@ -44,27 +42,28 @@ pub enum QueryError {
 /// node is captured as `@anchor` (its kind becomes an anchor kind), and every string a text
 /// predicate (`#eq?`, `#any-of?`) compares with is one of the rule's keywords, so the keyword
 /// prefilter never skips a file the query could match.
-pub fn compile(rule: &Rule) -> Result<CompiledQuery, QueryError> {
-    let query = Query::new(&language(), rule.query_source).map_err(|err| QueryError::Syntax {
-        rule: rule.id,
+pub fn compile(
+    rule: &'static str,
+    source: &'static str,
+    keywords: &[&str],
+) -> Result<CompiledQuery, QueryError> {
+    let query = Query::new(&language(), source).map_err(|err| QueryError::Syntax {
+        rule,
         message: err.to_string(),
     })?;
     let mut anchors: Vec<&'static str> = Vec::new();
     for pattern in 0..query.pattern_count() {
         if !query.general_predicates(pattern).is_empty() {
-            return Err(QueryError::UnsupportedPredicate { rule: rule.id });
+            return Err(QueryError::UnsupportedPredicate { rule });
         }
-        let source = &rule.query_source
-            [query.start_byte_for_pattern(pattern)..query.end_byte_for_pattern(pattern)];
-        let kind = anchored_root_kind(source).ok_or(QueryError::NoAnchor {
-            rule: rule.id,
-            pattern,
-        })?;
+        let text =
+            &source[query.start_byte_for_pattern(pattern)..query.end_byte_for_pattern(pattern)];
+        let kind = anchored_root_kind(text).ok_or(QueryError::NoAnchor { rule, pattern })?;
         if !anchors.contains(&kind) {
             anchors.push(kind);
         }
-        for literal in predicate_literals(source) {
-            let covered = rule.keywords.iter().any(|keyword| {
+        for literal in predicate_literals(text) {
+            let covered = keywords.iter().any(|keyword| {
                 *keyword == literal
                     || keyword
                         .strip_suffix(literal)
@@ -72,7 +71,7 @@ pub fn compile(rule: &Rule) -> Result<CompiledQuery, QueryError> {
             });
             if !covered {
                 return Err(QueryError::LiteralNotAKeyword {
-                    rule: rule.id,
+                    rule,
                     literal: literal.to_owned(),
                 });
             }
@@ -151,39 +150,33 @@ fn predicate_literals(pattern: &str) -> Vec<&str> {
     literals
 }
 
-/// Whether `word` occurs in `bytes` as a whole Go word (not part of a longer identifier).
-pub fn contains_word(bytes: &[u8], word: &str) -> bool {
-    word_offsets(bytes, word).next().is_some()
+/// One query match, copied out of tree-sitter's streaming iterator.
+pub struct QueryMatch<'t> {
+    pub pattern: usize,
+    pub captures: Vec<(&'static str, Node<'t>)>,
 }
 
-/// Whether `bytes` starts with `word` as a whole word.
-pub fn contains_word_at(bytes: &[u8], word: &str) -> bool {
-    word_offsets(bytes, word).next() == Some(0)
-}
-
-/// Offsets of whole-word occurrences of `word` in `bytes`.
-pub fn word_offsets<'a>(bytes: &'a [u8], word: &'a str) -> impl Iterator<Item = usize> + 'a {
-    let is_word_byte = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80;
-    memchr::memmem::find_iter(bytes, word.as_bytes()).filter(move |&at| {
-        let before_ok = at == 0 || !is_word_byte(bytes[at - 1]);
-        let after = at + word.len();
-        let after_ok = after >= bytes.len() || !is_word_byte(bytes[after]);
-        before_ok && after_ok
-    })
+impl<'t> QueryMatch<'t> {
+    pub fn get(&self, name: &str) -> Option<Node<'t>> {
+        self.captures
+            .iter()
+            .find(|(capture, _)| *capture == name)
+            .map(|(_, node)| *node)
+    }
 }
 
 /// Runs a rule's query (whose root pattern must capture the anchor) on the anchor nodes around each keyword occurrence (deduplicated), and
 /// copies the matches out of tree-sitter's streaming iterator.
 pub fn run<'t>(
-    rule: &Rule,
+    compiled: &CompiledQuery,
+    keywords: &[&str],
     tree: &'t Tree,
     text: &str,
     cursor: &mut QueryCursor,
 ) -> Vec<QueryMatch<'t>> {
-    let compiled = rule.query();
     let root = tree.root_node();
     let mut anchors = Vec::new();
-    for keyword in rule.keywords {
+    for keyword in keywords {
         for at in word_offsets(text.as_bytes(), keyword) {
             if let Some(anchor) = innermost_around(root, at..at + keyword.len(), &compiled.anchors)
             {
@@ -245,18 +238,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_rule_query_compiles_against_the_grammar() {
-        for rule in RULES {
-            let compiled = compile(rule).unwrap_or_else(|err| panic!("{err}"));
-            assert!(
-                compiled.query.pattern_count() > 0,
-                "rule {} has an empty query",
-                rule.id
-            );
-        }
-    }
-
-    #[test]
     fn the_anchor_found_on_the_way_down_is_the_one_found_climbing_up() {
         let text = "package p\n\n// defer in a comment\nfunc f(xs []string) {\n\tfor _, x := range xs {\n\t\tdefer func() { defer g(x) }()\n\t\tgo func() { _ = \"defer\" }()\n\t}\n}\n";
         let tree = crate::syntax::parse(&mut crate::syntax::new_parser(), text);
@@ -281,37 +262,11 @@ mod tests {
         assert!(found >= 6, "{found} anchors");
     }
 
-    fn rule_with(query_source: &'static str, keywords: &'static [&'static str]) -> Rule {
-        Rule {
-            id: "test-rule",
-            summary: "",
-            docs: "",
-            query_source,
-            keywords,
-            requires: &[],
-            severity: crate::transforms::Severity::Minor,
-            applies_to: crate::transforms::any_go_version,
-            reasons: &[],
-            check: |_, _| Vec::new(),
-            compiled: std::sync::OnceLock::new(),
-        }
-    }
-
-    #[test]
-    fn anchors_are_the_root_kinds_of_the_patterns() {
-        let anchors = |id: &str| {
-            let rule = crate::transforms::find(id).unwrap();
-            compile(rule).unwrap().anchors
-        };
-        assert_eq!(
-            anchors("loop-var-capture"),
-            ["go_statement", "defer_statement", "call_expression"]
-        );
-        assert_eq!(
-            anchors("tx-rollback"),
-            ["short_var_declaration", "assignment_statement"]
-        );
-        assert_eq!(anchors("defer-in-loop"), ["defer_statement"]);
+    fn compile_test(
+        source: &'static str,
+        keywords: &'static [&'static str],
+    ) -> Result<CompiledQuery, QueryError> {
+        compile("test-rule", source, keywords)
     }
 
     #[test]
@@ -322,34 +277,27 @@ mod tests {
             "((defer_statement) @anchor)",
             "(defer_statement) @anchor\n(go_statement)",
         ] {
-            let err = compile(&rule_with(source, &["defer"])).err();
+            let err = compile_test(source, &["defer"]).err();
             assert!(
                 matches!(err, Some(QueryError::NoAnchor { .. })),
                 "{source}: {err:?}"
             );
         }
         let fine = "(defer_statement (call_expression) @call) @anchor @statement";
-        assert!(compile(&rule_with(fine, &["defer"])).is_ok());
+        assert!(compile_test(fine, &["defer"]).is_ok());
     }
 
     #[test]
     fn a_literal_the_keywords_miss_is_refused() {
         let source = "(call_expression function: (selector_expression field: (field_identifier) @m) (#any-of? @m \"Exit\" \"Fatal\")) @anchor";
-        let missing = compile(&rule_with(source, &["Exit"])).err();
+        let missing = compile_test(source, &["Exit"]).err();
         assert!(
             matches!(&missing, Some(QueryError::LiteralNotAKeyword { literal, .. }) if literal == "Fatal"),
             "{missing:?}"
         );
-        assert!(compile(&rule_with(source, &["os.Exit", "log.Fatal"])).is_ok());
-        assert!(compile(&rule_with(source, &["Exit", "xFatal"])).is_err());
+        assert!(compile_test(source, &["os.Exit", "log.Fatal"]).is_ok());
+        assert!(compile_test(source, &["Exit", "xFatal"]).is_err());
         let eq = "(call_expression function: (identifier) @f (#eq? @f \"recover\")) @anchor";
-        assert!(compile(&rule_with(eq, &["panic"])).is_err());
-    }
-
-    #[test]
-    fn words_must_stand_alone() {
-        assert!(contains_word(b"\tdefer f()", "defer"));
-        assert!(!contains_word(b"deferred and undefer", "defer"));
-        assert!(contains_word(b"x;defer", "defer"));
+        assert!(compile_test(eq, &["panic"]).is_err());
     }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Canonical paths of the changed `.go` files that still exist.
-pub fn changed_go_files(rev: &str) -> Result<HashSet<PathBuf>, String> {
+pub fn changed_go_files(rev: &str) -> Result<HashSet<PathBuf>, SinceError> {
     let root = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
     let base = git(&["merge-base", rev, "HEAD"])?;
     let base = base.trim();
@@ -32,17 +32,25 @@ pub fn is_changed(path: &Path, changed: &HashSet<PathBuf>) -> bool {
     std::fs::canonicalize(path).is_ok_and(|absolute| changed.contains(&absolute))
 }
 
-fn git(args: &[&str]) -> Result<String, String> {
+/// Why `--since` cannot tell which files changed.
+#[derive(Debug, thiserror::Error)]
+pub enum SinceError {
+    #[error("--since needs git: {0}")]
+    NoGit(std::io::Error),
+    #[error("--since: git {command} failed: {stderr}")]
+    GitFailed { command: String, stderr: String },
+}
+
+fn git(args: &[&str]) -> Result<String, SinceError> {
     let output = Command::new("git")
         .args(args)
         .output()
-        .map_err(|err| format!("--since needs git: {err}"))?;
+        .map_err(SinceError::NoGit)?;
     if !output.status.success() {
-        return Err(format!(
-            "--since: git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+        return Err(SinceError::GitFailed {
+            command: args.join(" "),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -1,4 +1,5 @@
-//! Text edits: the one edit type of the crate. Rules, syntax helpers and the engine all describe
+//! Text-level helpers below every other layer: whole-word search, quoting code in messages, and
+//! text edits, the one edit type of the crate. Rules, syntax helpers and the engine all describe
 //! changes as [`Edit`]s over byte offsets; only the engine turns them into `ra_ap_text_edit`
 //! edits, where fixes are merged and applied.
 
@@ -27,5 +28,49 @@ impl Edit {
 
     pub fn delete(range: Range<usize>) -> Self {
         Edit::replace(range, String::new())
+    }
+}
+
+/// Whether `word` occurs in `bytes` as a whole Go word (not part of a longer identifier).
+pub fn contains_word(bytes: &[u8], word: &str) -> bool {
+    word_offsets(bytes, word).next().is_some()
+}
+
+/// Whether `bytes` starts with `word` as a whole word.
+pub fn contains_word_at(bytes: &[u8], word: &str) -> bool {
+    word_offsets(bytes, word).next() == Some(0)
+}
+
+/// Offsets of whole-word occurrences of `word` in `bytes`.
+pub fn word_offsets<'a>(bytes: &'a [u8], word: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let is_word_byte = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80;
+    memchr::memmem::find_iter(bytes, word.as_bytes()).filter(move |&at| {
+        let before_ok = at == 0 || !is_word_byte(bytes[at - 1]);
+        let after = at + word.len();
+        let after_ok = after >= bytes.len() || !is_word_byte(bytes[after]);
+        before_ok && after_ok
+    })
+}
+
+/// Code quoted in a message: its first line, at most 60 characters, `…` marking a cut.
+pub fn shown(code: &str) -> String {
+    let first = code.lines().next().unwrap_or("");
+    let cut: String = first.chars().take(60).collect();
+    if cut.len() < code.len() {
+        format!("{cut} …")
+    } else {
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_must_stand_alone() {
+        assert!(contains_word(b"\tdefer f()", "defer"));
+        assert!(!contains_word(b"deferred and undefer", "defer"));
+        assert!(contains_word(b"x;defer", "defer"));
     }
 }

@@ -6,13 +6,14 @@
 
 use std::sync::OnceLock;
 
-use tree_sitter::Node;
-
 use crate::analysis::FileAnalysis;
 use crate::fix::{Finding, ReasonCode};
 use crate::goversion::GoVersion;
+/// Rules match with these and quote code with this; they live in the layers below.
+pub use crate::query::QueryMatch;
 use crate::query::{self, CompiledQuery};
 use crate::syntax::GoFile;
+pub use crate::text::shown;
 
 #[path = "../transforms/close-error/mod.rs"]
 pub mod close_error;
@@ -74,8 +75,10 @@ impl Rule {
     /// The rule's compiled query. Queries are part of this binary and a unit test compiles every
     /// one of them, so failing here is a build bug, not something user input can cause.
     pub fn query(&self) -> &CompiledQuery {
-        self.compiled
-            .get_or_init(|| query::compile(self).unwrap_or_else(|err| panic!("{err}")))
+        self.compiled.get_or_init(|| {
+            query::compile(self.id, self.query_source, self.keywords)
+                .unwrap_or_else(|err| panic!("{err}"))
+        })
     }
 }
 
@@ -121,32 +124,6 @@ pub struct RuleContext<'a> {
     pub analysis: &'a FileAnalysis<'a>,
 }
 
-/// One query match, copied out of tree-sitter's streaming iterator.
-pub struct QueryMatch<'t> {
-    pub pattern: usize,
-    pub captures: Vec<(&'static str, Node<'t>)>,
-}
-
-impl<'t> QueryMatch<'t> {
-    pub fn get(&self, name: &str) -> Option<Node<'t>> {
-        self.captures
-            .iter()
-            .find(|(capture, _)| *capture == name)
-            .map(|(_, node)| *node)
-    }
-}
-
-/// Code quoted in a message: its first line, at most 60 characters, `…` marking a cut.
-pub fn shown(code: &str) -> String {
-    let first = code.lines().next().unwrap_or("");
-    let cut: String = first.chars().take(60).collect();
-    if cut.len() < code.len() {
-        format!("{cut} …")
-    } else {
-        cut
-    }
-}
-
 /// For rules that apply whatever the Go version.
 pub fn any_go_version(_: Option<GoVersion>, _: &str) -> bool {
     true
@@ -170,4 +147,36 @@ pub static RULES: &[&Rule] = &[
 
 pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|rule| rule.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_query_compiles_against_the_grammar() {
+        for rule in RULES {
+            let compiled = query::compile(rule.id, rule.query_source, rule.keywords)
+                .unwrap_or_else(|err| panic!("{err}"));
+            assert!(
+                compiled.query.pattern_count() > 0,
+                "rule {} has an empty query",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn anchors_are_the_root_kinds_of_the_patterns() {
+        let anchors = |id: &str| find(id).unwrap().query().anchors.clone();
+        assert_eq!(
+            anchors("loop-var-capture"),
+            ["go_statement", "defer_statement", "call_expression"]
+        );
+        assert_eq!(
+            anchors("tx-rollback"),
+            ["short_var_declaration", "assignment_statement"]
+        );
+        assert_eq!(anchors("defer-in-loop"), ["defer_statement"]);
+    }
 }

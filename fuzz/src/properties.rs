@@ -102,12 +102,32 @@ pub fn check(bytes: &[u8], go_version: Option<GoVersion>) -> Result<Checked, Str
     let Some(outcome) = &report.outcome else {
         return Err("a file that is UTF-8 has neither an outcome nor an error".into());
     };
-    // Every finding's span and edit inside the (normalised) text, on char boundaries.
+    edits_inside(outcome, &decoded.text)?;
+    // Unchanged: nothing more to check (parsing it only to know would slow the fuzzer down).
+    let Some(fixed_text) = outcome.fixed.clone() else {
+        return Ok(Checked {
+            fixed: None,
+            parsed: true,
+        });
+    };
+    fixed_text_parses(outcome, &decoded.text, &fixed_text)?;
+    let (_, fixed_bytes) = report
+        .change()
+        .ok_or("a fixed text but no change to write")?;
+    second_run_changes_nothing(&mut linter, outcome, &fixed_bytes, &fixed_text, go_version)?;
+    Ok(Checked {
+        fixed: Some(fixed_bytes),
+        parsed: true,
+    })
+}
+
+/// Every finding's span and edit inside the (normalised) text, on char boundaries.
+fn edits_inside(outcome: &deferfix::engine::Outcome, text: &str) -> Result<(), String> {
     let inside = |range: &std::ops::Range<usize>| {
         range.start <= range.end
-            && range.end <= decoded.text.len()
-            && decoded.text.is_char_boundary(range.start)
-            && decoded.text.is_char_boundary(range.end)
+            && range.end <= text.len()
+            && text.is_char_boundary(range.start)
+            && text.is_char_boundary(range.end)
     };
     for finding in &outcome.findings {
         if !inside(&finding.span) {
@@ -115,7 +135,7 @@ pub fn check(bytes: &[u8], go_version: Option<GoVersion>) -> Result<Checked, Str
                 "{}: finding span {:?} outside the file ({} bytes) or off a char boundary",
                 finding.rule,
                 finding.span,
-                decoded.text.len()
+                text.len()
             ));
         }
         for edit in finding.fix.fix().into_iter().flat_map(|fix| fix.edits()) {
@@ -124,43 +144,50 @@ pub fn check(bytes: &[u8], go_version: Option<GoVersion>) -> Result<Checked, Str
                     "{}: edit {:?} outside the file ({} bytes) or off a char boundary",
                     finding.rule,
                     edit.range,
-                    decoded.text.len()
+                    text.len()
                 ));
             }
         }
     }
-    // Unchanged: nothing more to check (parsing it only to know would slow the fuzzer down).
-    let Some(fixed_text) = outcome.fixed.clone() else {
-        return Ok(Checked {
-            fixed: None,
-            parsed: true,
-        });
-    };
-    // Changed: only a file that parses may be.
-    if !parses_for_deferfix(&decoded.text) {
+    Ok(())
+}
+
+/// Only a file that parses may change, and the fixed text parses (plainly, when the input did).
+fn fixed_text_parses(
+    outcome: &deferfix::engine::Outcome,
+    text: &str,
+    fixed_text: &str,
+) -> Result<(), String> {
+    if !parses_for_deferfix(text) {
         return Err(format!(
             "rules {:?}: a file that does not parse was changed",
             outcome.fixed_rules
         ));
     }
-    // The fixed text parses (plainly, when the input did).
-    if !parses_for_deferfix(&fixed_text) {
+    if !parses_for_deferfix(fixed_text) {
         return Err(format!(
             "rules {:?}: the fixed text does not parse:\n{fixed_text}",
             outcome.fixed_rules
         ));
     }
-    if parses_plain(&decoded.text) && !parses_plain(&fixed_text) {
+    if parses_plain(text) && !parses_plain(fixed_text) {
         return Err(format!(
             "rules {:?}: the input parses with tree-sitter-go but the fixed text does not:\n{fixed_text}",
             outcome.fixed_rules
         ));
     }
-    let (_, fixed_bytes) = report
-        .change()
-        .ok_or("a fixed text but no change to write")?;
-    // Idempotence: a second run on what -w wrote changes nothing.
-    let again = run(&mut linter, &fixed_bytes, go_version);
+    Ok(())
+}
+
+/// Idempotence: a second run on what -w wrote changes nothing.
+fn second_run_changes_nothing(
+    linter: &mut Linter,
+    outcome: &deferfix::engine::Outcome,
+    fixed_bytes: &[u8],
+    fixed_text: &str,
+    go_version: Option<GoVersion>,
+) -> Result<(), String> {
+    let again = run(linter, fixed_bytes, go_version);
     if let Some(error) = &again.error {
         return Err(format!(
             "rules {:?}: the second run on the fixed text failed: {}:{}: {}\n{fixed_text}",
@@ -178,10 +205,7 @@ pub fn check(bytes: &[u8], go_version: Option<GoVersion>) -> Result<Checked, Str
             String::from_utf8_lossy(&twice)
         ));
     }
-    Ok(Checked {
-        fixed: Some(fixed_bytes),
-        parsed: true,
-    })
+    Ok(())
 }
 
 /// [`check`], panicking with the input and the violated property (for libFuzzer to report).

@@ -179,7 +179,7 @@ impl<'a> FileAnalysis<'a> {
 
     fn resolve_call(&self, call: Node<'a>) -> Call<'a> {
         let function = call.child_by_field_name("function");
-        let name = function.map_or(String::new(), |f| crate::transforms::shown(self.text_of(f)));
+        let name = function.map_or(String::new(), |f| crate::text::shown(self.text_of(f)));
         let receiver = function
             .filter(|f| f.kind() == "selector_expression")
             .and_then(|f| f.child_by_field_name("operand"))

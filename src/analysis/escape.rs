@@ -378,7 +378,7 @@ impl<'w, 't> Walker<'w, 't> {
         };
         self.trace.uses.push(Use {
             kind,
-            code: crate::transforms::shown(self.analysis.text_of(node)),
+            code: crate::text::shown(self.analysis.text_of(node)),
             location: self.analysis.location(node),
         });
     }

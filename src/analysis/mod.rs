@@ -10,7 +10,8 @@
 pub mod callee;
 pub mod escape;
 pub mod facts;
-pub mod imports;
+/// Imports are read from syntax alone; analysis re-exports them where rules look for them.
+pub use crate::syntax::imports;
 pub mod infer;
 pub mod lexical;
 pub mod package;

@@ -204,7 +204,7 @@ impl DirIndex {
             .files
             .iter()
             .enumerate()
-            .filter(|(_, file)| crate::query::contains_word(file.text.as_bytes(), word))
+            .filter(|(_, file)| crate::text::contains_word(file.text.as_bytes(), word))
             .map(|(index, _)| index)
             .collect();
         if let Ok(mut cache) = self.files_with_word.lock() {

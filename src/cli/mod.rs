@@ -173,7 +173,7 @@ pub fn run(args: &Args) -> Result<u8, String> {
     }
     let reporters = reporters(args, &mode, stdin)?;
     if args.verify.is_some() {
-        verify::check_go_available()?;
+        verify::check_go_available().map_err(|err| err.to_string())?;
     }
     let mut delivery = Delivery::new(mode.clone(), &settings, threshold(args), reporters)?;
     let mut from_cache = 0;
@@ -250,11 +250,11 @@ fn clean_cache() -> Result<u8, String> {
 
 fn load_config(args: &Args) -> Result<Config, String> {
     match &args.config {
-        Some(path) => Config::load(path),
+        Some(path) => Config::load(path).map_err(|err| err.to_string()),
         None => {
             let cwd = std::env::current_dir()
                 .map_err(|err| format!("cannot read the working directory: {err}"))?;
-            Config::discover(&cwd)
+            Config::discover(&cwd).map_err(|err| err.to_string())
         }
     }
 }
@@ -352,7 +352,7 @@ fn lint_paths(
 
     let (mut candidates, walk_errors) = walk::collect(&args.paths, threads);
     if let Some(rev) = &args.since {
-        let changed = crate::since::changed_go_files(rev)?;
+        let changed = crate::since::changed_go_files(rev).map_err(|err| err.to_string())?;
         candidates.retain(|candidate| crate::since::is_changed(&candidate.path, &changed));
     }
     // Explicitly named files are always processed, as with the other skipping rules.

@@ -192,7 +192,7 @@ const TEST_STOPS: &[&str] = &["Fatal", "Fatalf", "FailNow", "Skip", "Skipf", "Sk
 
 impl Exits {
     /// The exits of a file whose imports are already read.
-    pub fn with_imports(imports: &crate::analysis::imports::Imports) -> Exits {
+    pub fn with_imports(imports: &crate::syntax::imports::Imports) -> Exits {
         Exits {
             os: imports.name_of("os").map(str::to_owned),
             log: imports.name_of("log").map(str::to_owned),

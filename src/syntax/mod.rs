@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod flow;
+pub mod imports;
 pub mod indent;
 pub mod known;
 pub mod names;
@@ -166,7 +167,7 @@ fn input_edits(previous_text: &str, edits: &[TextChange]) -> Vec<tree_sitter::In
 fn mask_builtin_calls(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut masked: Option<Vec<u8>> = None;
-    for at in crate::query::word_offsets(bytes, "new") {
+    for at in crate::text::word_offsets(bytes, "new") {
         let Some(argument) = text[at + 3..].strip_prefix('(') else {
             continue;
         };
@@ -174,7 +175,7 @@ fn mask_builtin_calls(text: &str) -> Option<String> {
             masked.get_or_insert_with(|| bytes.to_vec())[at + 2] = b'v';
         }
     }
-    for at in crate::query::word_offsets(bytes, "make") {
+    for at in crate::text::word_offsets(bytes, "make") {
         let Some(argument) = text[at + 4..].strip_prefix('(') else {
             continue;
         };
@@ -191,7 +192,7 @@ fn new_argument_may_be_type(argument: &str) -> bool {
     argument.starts_with(['[', '*', '('])
         || ["map", "chan", "struct", "func", "interface"]
             .iter()
-            .any(|keyword| crate::query::contains_word_at(argument.as_bytes(), keyword))
+            .any(|keyword| crate::text::contains_word_at(argument.as_bytes(), keyword))
 }
 
 /// Whether the first argument of a `make(` call (the text after the parenthesis) clearly is not a
@@ -229,7 +230,7 @@ fn make_argument_is_not_type(argument: &str) -> bool {
     }
     if ["map", "chan", "struct", "func", "interface"]
         .iter()
-        .any(|keyword| crate::query::contains_word_at(bytes, keyword))
+        .any(|keyword| crate::text::contains_word_at(bytes, keyword))
     {
         return false;
     }

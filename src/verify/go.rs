@@ -54,15 +54,23 @@ impl Failure {
     }
 }
 
+/// Why `--verify` cannot run the Go toolchain.
+#[derive(Debug, thiserror::Error)]
+pub enum GoUnavailable {
+    #[error("--verify needs `go` on PATH: {0}")]
+    NotFound(std::io::Error),
+    #[error("--verify: `go version` failed: {0}")]
+    Broken(String),
+}
+
 /// Fails early, with a clear message, when `go` cannot run.
-pub fn check_go_available() -> Result<(), String> {
+pub fn check_go_available() -> Result<(), GoUnavailable> {
     match Command::new("go").arg("version").output() {
         Ok(output) if output.status.success() => Ok(()),
-        Ok(output) => Err(format!(
-            "--verify: `go version` failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
+        Ok(output) => Err(GoUnavailable::Broken(
+            String::from_utf8_lossy(&output.stderr).trim().to_owned(),
         )),
-        Err(err) => Err(format!("--verify needs `go` on PATH: {err}")),
+        Err(err) => Err(GoUnavailable::NotFound(err)),
     }
 }
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-pub use go::{Failure, Level, Options, check_go_available};
+pub use go::{Failure, GoUnavailable, Level, Options, check_go_available};
 
 use crate::engine::FindingKey;
 use crate::write::write_atomically;
