@@ -16,6 +16,19 @@ export DEFERFIX_FUZZ_SEEDS=$fuzz_dir/seeds
 export CARGO_TARGET_DIR=${DEFERFIX_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/deferfix-tools/fuzz-target}
 TARGETS=(pipeline_bytes mutated_go)
 
+# Sets `extra` (corpus directories besides the target's own) and `flags` (libFuzzer options) for
+# a target.
+target_options() {
+    extra=()
+    flags=()
+    if [ "$1" = pipeline_bytes ]; then
+        extra=("$fuzz_dir/seeds")
+    else
+        # mutated_go's input only drives mutations: let it be long enough for several at once.
+        flags=(-max_len=256 -len_control=0)
+    fi
+}
+
 fuzz() { (cd "$repo" && cargo +nightly fuzz "$1" --fuzz-dir fuzz "${@:2}"); }
 
 seconds_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }

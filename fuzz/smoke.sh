@@ -20,14 +20,7 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/deferfix-smoke.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 for target in "${TARGETS[@]}"; do
     mkdir -p "$scratch/$target"
-    extra=()
-    flags=()
-    if [ "$target" = pipeline_bytes ]; then
-        extra=("$fuzz_dir/seeds")
-    else
-        # mutated_go's input only drives mutations: let it be long enough for several at once.
-        flags=(-max_len=256 -len_control=0)
-    fi
+    target_options "$target"
     t0=$(date +%s%N)
     if ! fuzz run "$target" "$scratch/$target" "${extra[@]}" -- \
         -max_total_time="$per_target" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 "${flags[@]}" \

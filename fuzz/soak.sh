@@ -26,14 +26,7 @@ for i in "${!TARGETS[@]}"; do
     target=${TARGETS[$i]}
     corpus=$fuzz_dir/corpus/$target
     mkdir -p "$corpus"
-    extra=()
-    flags=()
-    if [ "$target" = pipeline_bytes ]; then
-        extra=("$fuzz_dir/seeds")
-    else
-        # mutated_go's input only drives mutations: let it be long enough for several at once.
-        flags=(-max_len=256 -len_control=0)
-    fi
+    target_options "$target"
     log=$(mktemp "${TMPDIR:-/tmp}/deferfix-soak-$target.XXXXXX")
     start=$(date +%s%N)
     if ! fuzz run -s "$sanitizer" "$target" "$corpus" "${extra[@]}" -- \
