@@ -591,9 +591,17 @@ fn rewrite_return(
     };
     if expressions.len() == results.len() {
         let first = expressions[0].start_byte();
+        // `return&x, err` is Go too (gofmt spaces it): keep the keyword apart from the value
+        // inserted before the first expression.
+        let spaced = text[..first].ends_with(char::is_whitespace);
+        let replacement = if spaced {
+            format!("{value}, ")
+        } else {
+            format!(" {value}, ")
+        };
         return Ok(vec![Edit {
             range: first..first,
-            replacement: format!("{value}, "),
+            replacement,
         }]);
     }
     if expressions.len() == 1 && results.len() > 1 {
