@@ -4,6 +4,7 @@
 //! ([`syntax`]) → query ([`query`]) → rule checks ([`transforms`]) → findings with fixes ([`fix`])
 //! → suppressions ([`suppress`]) → [`engine`] (select, merge, apply, re-parse, repeat) → [`report`] or [`write`] → summary.
 
+pub mod alloc;
 pub mod analysis;
 pub mod cache;
 pub mod cli;
