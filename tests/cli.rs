@@ -483,3 +483,42 @@ fn explain_lists_the_reason_codes_of_the_rule() {
     let report_only = stdout(&deferfix(dir.path(), &["--explain", "exit-after-defer"]));
     assert!(!report_only.contains("## Reason codes"));
 }
+
+#[test]
+fn version_names_the_crate_version_and_the_commit_of_a_checkout() {
+    let output = common::cli::binary().arg("--version").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let line = stdout(&output);
+    let version = concat!("deferfix ", env!("CARGO_PKG_VERSION"));
+    let manifest_dir = env!("CARGO_MANIFEST_DIR");
+    let head = Command::new("git")
+        .args([
+            "-C",
+            manifest_dir,
+            "log",
+            "-1",
+            "--abbrev=12",
+            "--date=short",
+        ])
+        .arg("--format=%h %cd")
+        .output()
+        .ok()
+        .filter(|head| head.status.success());
+    let toplevel = Command::new("git")
+        .args(["-C", manifest_dir, "rev-parse", "--show-toplevel"])
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    let in_checkout = toplevel.is_some_and(|dir| {
+        std::fs::canonicalize(dir).ok() == std::fs::canonicalize(manifest_dir).ok()
+    });
+    match head {
+        // Built from this checkout: the commit the build saw is HEAD's (build.rs re-runs when
+        // HEAD moves).
+        Some(head) if in_checkout => {
+            let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+            assert_eq!(line, format!("{version} ({head})\n"));
+        }
+        _ => assert_eq!(line, format!("{version}\n")),
+    }
+}

@@ -13,7 +13,8 @@ use crate::walk;
 #[derive(Parser, Debug)]
 #[command(
     name = "deferfix",
-    version,
+    // The crate version, and the commit when built from a checkout (build.rs).
+    version = env!("DEFERFIX_VERSION_LINE"),
     about,
     long_about = None,
     args_conflicts_with_subcommands = true,
