@@ -19,17 +19,8 @@ VERSION=0.13.2
 
 log() { printf 'cargo-fuzz.sh: %s\n' "$*" >&2; }
 
-if [ -n "${XDG_CACHE_HOME:-}" ]; then
-    cache_root=$XDG_CACHE_HOME
-elif [ -n "${HOME:-}" ]; then
-    cache_root=$HOME/.cache
-else
-    log "neither XDG_CACHE_HOME nor HOME is set"
-    exit 2
-fi
-mkdir -p "$cache_root"
-cache_root=$(cd "$cache_root" && pwd -P)
-dir=$cache_root/deferfix-tools/cargo-fuzz-$VERSION
+. "$(dirname "$0")/tools-dir.sh"
+dir=$(tools_dir "cargo-fuzz-$VERSION")
 bin=$dir/bin/cargo-fuzz
 
 # A nightly toolchain: the fuzz targets build with `cargo +nightly fuzz …`.

@@ -20,17 +20,8 @@ PKG=github.com/reviewdog/reviewdog/cmd/reviewdog
 
 log() { printf 'reviewdog.sh: %s\n' "$*" >&2; }
 
-if [ -n "${XDG_CACHE_HOME:-}" ]; then
-    cache_root=$XDG_CACHE_HOME
-elif [ -n "${HOME:-}" ]; then
-    cache_root=$HOME/.cache
-else
-    log "neither XDG_CACHE_HOME nor HOME is set"
-    exit 2
-fi
-mkdir -p "$cache_root"
-cache_root=$(cd "$cache_root" && pwd -P)
-dir=$cache_root/deferfix-tools/reviewdog-$VERSION
+. "$(dirname "$0")/tools-dir.sh"
+dir=$(tools_dir "reviewdog-$VERSION")
 bin=$dir/bin/reviewdog
 
 # Already installed (and prints the pinned version): nothing to do.
