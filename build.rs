@@ -42,24 +42,28 @@ fn commit() -> Option<String> {
     )
 }
 
-/// Cargo re-runs this script when HEAD, the branch it names, or the packed refs change. Only
-/// files that exist are named: cargo re-runs a script on every build for a missing one.
+/// Cargo re-runs this script when HEAD moves: HEAD itself, its reflog (written on every commit,
+/// checkout and reset, also when the branch ref is only in packed-refs and a commit creates the
+/// loose ref afresh), the branch's loose ref, packed-refs, and a reftable repository's table list.
+/// Only files that exist are named: cargo re-runs a script on every build for a missing one.
 fn rerun_when_head_moves(dir: &str) {
     let (Some(git_dir), Some(common_dir)) = (
         git(dir, &["rev-parse", "--absolute-git-dir"]),
-        git(
-            dir,
-            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
-        ),
+        // Relative to `dir` (older git has no --path-format=absolute).
+        git(dir, &["rev-parse", "--git-common-dir"]),
     ) else {
         return;
     };
+    let git_dir = Path::new(&git_dir);
+    let common_dir = Path::new(dir).join(common_dir);
     let mut watched = vec![
-        Path::new(&git_dir).join("HEAD"),
-        Path::new(&common_dir).join("packed-refs"),
+        git_dir.join("HEAD"),
+        git_dir.join("logs/HEAD"),
+        common_dir.join("packed-refs"),
+        common_dir.join("reftable/tables.list"),
     ];
     if let Some(branch) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
-        watched.push(Path::new(&common_dir).join(branch));
+        watched.push(common_dir.join(branch));
     }
     for path in watched.iter().filter(|path| path.is_file()) {
         println!("cargo::rerun-if-changed={}", path.display());

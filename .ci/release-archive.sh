@@ -20,7 +20,7 @@ out=$2
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
 
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+version=$(.ci/tools/crate-version.sh)
 host=$(rustc -vV | sed -n 's/^host: //p')
 if [ "$target" = "$host" ]; then
     "$CARGO" build --release --locked >&2

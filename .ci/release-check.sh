@@ -12,7 +12,7 @@ log() { printf 'release-check.sh: %s\n' "$*" >&2; }
 fail() { log "$*"; exit 1; }
 
 target=x86_64-unknown-linux-gnu
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+version=$(.ci/tools/crate-version.sh)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/deferfix-release-check.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 

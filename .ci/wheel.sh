@@ -14,8 +14,7 @@ ROOT=$PWD
 log() { printf 'wheel.sh: %s\n' "$*" >&2; }
 fail() { log "$*"; exit 1; }
 
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
-[ -n "$version" ] || fail "no version in Cargo.toml"
+version=$(.ci/tools/crate-version.sh)
 maturin=$(.ci/tools/maturin.sh)
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/deferfix-wheel.XXXXXX")

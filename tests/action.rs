@@ -50,6 +50,10 @@ struct ActionRun {
 
 /// Runs the action's script in `dir` with `inputs` as `INPUT_*` variables.
 fn run_action(dir: &Path, inputs: &[(&str, &str)]) -> ActionRun {
+    run_action_with(dir, inputs, Path::new(env!("CARGO_BIN_EXE_deferfix")))
+}
+
+fn run_action_with(dir: &Path, inputs: &[(&str, &str)], deferfix: &Path) -> ActionRun {
     let files = tempfile::tempdir().unwrap();
     let outputs = files.path().join("output");
     let summary = files.path().join("summary");
@@ -58,7 +62,7 @@ fn run_action(dir: &Path, inputs: &[(&str, &str)]) -> ActionRun {
     command
         .arg(script)
         .current_dir(dir)
-        .env("DEFERFIX", env!("CARGO_BIN_EXE_deferfix"))
+        .env("DEFERFIX", deferfix)
         .env("DEFERFIX_NO_CACHE", "1")
         .env("GITHUB_OUTPUT", &outputs)
         .env("GITHUB_STEP_SUMMARY", &summary)
@@ -166,4 +170,49 @@ fn output_file_takes_the_findings_out_of_the_log() {
     let document: serde_json::Value = serde_json::from_str(&written).unwrap();
     assert_eq!(document["source"]["name"], "deferfix", "{written}");
     assert_eq!(document["diagnostics"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn args_on_several_lines_are_all_passed() {
+    let (dir, _) = repository_with_one_finding();
+    // An `args: |` block: one argument per line; the finding is in the second.
+    let run = run_action(dir.path(), &[("ARGS", "ok.go\nleaky.go\n")]);
+    assert_eq!(run.status, Some(1), "stdout: {}", run.stdout);
+    assert_eq!(run.outputs, "exit-code=1\nfindings=1\n");
+}
+
+#[test]
+fn an_output_file_that_cannot_be_written_is_an_error_not_a_finding() {
+    let (dir, _) = repository_with_one_finding();
+    std::fs::create_dir(dir.path().join("taken")).unwrap();
+    let run = run_action(
+        dir.path(),
+        &[("OUTPUT_FILE", "taken"), ("FAIL_ON_FINDINGS", "false")],
+    );
+    assert_eq!(run.status, Some(2));
+    assert_eq!(run.outputs, "exit-code=2\nfindings=\n");
+}
+
+#[test]
+fn an_output_file_in_a_new_directory_is_written() {
+    let (dir, _) = repository_with_one_finding();
+    let run = run_action(
+        dir.path(),
+        &[
+            ("FORMAT", "sarif"),
+            ("OUTPUT_FILE", "reports/deferfix.sarif"),
+        ],
+    );
+    assert_eq!(run.status, Some(1));
+    let written = std::fs::read_to_string(dir.path().join("reports/deferfix.sarif")).unwrap();
+    assert!(written.contains("\"version\": \"2.1.0\""), "{written}");
+}
+
+#[test]
+fn a_missing_deferfix_is_an_error() {
+    let (dir, _) = repository_with_one_finding();
+    let missing = dir.path().join("no-such-deferfix");
+    let run = run_action_with(dir.path(), &[], &missing);
+    assert_eq!(run.status, Some(2));
+    assert_eq!(run.outputs, "exit-code=2\nfindings=\n");
 }

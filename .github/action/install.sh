@@ -14,8 +14,7 @@ log() { printf 'deferfix action: %s\n' "$*" >&2; }
 action_dir=${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/../.." && pwd)}
 version=${INPUT_VERSION:-}
 if [ -z "$version" ]; then
-    version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$action_dir/Cargo.toml" | head -n 1)
-    [ -n "$version" ] || { log "no version input, and none in $action_dir/Cargo.toml"; exit 2; }
+    version=$("$action_dir/.ci/tools/crate-version.sh" "$action_dir")
 fi
 case $version in
 v[0-9]*) version=${version#v} ;; # a tag name works too
@@ -23,7 +22,8 @@ esac
 
 python=
 for candidate in python3 python; do
-    if command -v "$candidate" >/dev/null; then
+    # Windows has a `python3` that only opens the Store: ask it to run something.
+    if "$candidate" -c 'import sys' >/dev/null 2>&1; then
         python=$candidate
         break
     fi
@@ -36,7 +36,9 @@ rm -rf "$venv"
 bin=$venv/bin
 [ -d "$venv/Scripts" ] && bin=$venv/Scripts # Windows
 log "installing deferfix==$version"
-"$bin/python" -m pip install --quiet --disable-pip-version-check "deferfix==$version"
+# Only a wheel: a platform without one would otherwise build the sdist, which needs Rust.
+"$bin/python" -m pip install --quiet --disable-pip-version-check --only-binary deferfix \
+    "deferfix==$version"
 "$bin/deferfix" --version >&2
 if [ -n "${GITHUB_PATH:-}" ]; then
     printf '%s\n' "$bin" >>"$GITHUB_PATH"

@@ -3,7 +3,7 @@
 # outputs. Testable without GitHub: give the inputs as environment variables (tests/action.rs).
 #
 # Env:
-#   INPUT_ARGS              paths and flags, split on whitespace (default ./...)
+#   INPUT_ARGS              paths and flags, split on whitespace and newlines (default ./...)
 #   INPUT_FORMAT            --format (default github: annotations on the pull request)
 #   INPUT_SINCE             --since REV when not empty (action.yml: the pull request's base)
 #   INPUT_FAIL_ON_FINDINGS  true (default): exit 1 when deferfix finds something; false: exit 0
@@ -27,7 +27,9 @@ true | false) ;;
 *) log "fail-on-findings must be true or false, not '$fail_on_findings'"; exit 2 ;;
 esac
 
-read -r -a args <<<"${INPUT_ARGS:-./...}"
+# Split on any whitespace, newlines included (`args: |` blocks in YAML), as an unquoted shell
+# word list would be.
+read -r -d '' -a args <<<"${INPUT_ARGS:-./...}" || true
 [ "${#args[@]}" -gt 0 ] || args=(./...)
 command=("$deferfix" --format "$format")
 [ -z "${INPUT_SINCE:-}" ] || command+=(--since "$INPUT_SINCE")
@@ -38,6 +40,7 @@ command+=(--summary-md "$summary" "${args[@]}")
 log "${command[*]}"
 status=0
 if [ -n "${INPUT_OUTPUT_FILE:-}" ]; then
+    mkdir -p "$(dirname "$INPUT_OUTPUT_FILE")"
     "${command[@]}" >"$INPUT_OUTPUT_FILE" || status=$?
 else
     "${command[@]}" || status=$?
@@ -45,6 +48,12 @@ fi
 
 # The summary's total row: | **total** | findings | fixed | held back | without a fix | suppressed |
 findings=$(sed -n 's/^| \*\*total\*\* | \([0-9]*\) |.*/\1/p' "$summary")
+# deferfix's own codes are 0, 1 and 2. Anything else, or a 1 without a summary (the shell could
+# not start it or open the output file), is an error of the step, never "findings".
+if [ "$status" -gt 2 ] || { [ "$status" -eq 1 ] && [ -z "$findings" ]; }; then
+    log "deferfix did not run to the end (status $status)"
+    status=2
+fi
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -s "$summary" ]; then
     cat "$summary" >>"$GITHUB_STEP_SUMMARY"
 fi
