@@ -7,22 +7,11 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::cli::{stdout, tree};
+use common::cli::{git, stdout, tree};
 
 /// One defer-in-loop finding.
 const LEAKY: &str =
     "package p\n\nfunc f(xs []int) {\n\tfor range xs {\n\t\tdefer println()\n\t}\n}\n";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {args:?}");
-    stdout(&output).trim().to_owned()
-}
 
 /// A repository whose base commit is clean and whose head adds the leaky file; returns the base.
 fn repository_with_one_finding() -> (tempfile::TempDir, String) {

@@ -1,24 +1,10 @@
 //! `--since REV` in a temporary git repository: only files changed since the merge base count.
 
 mod common;
-
-use std::path::Path;
-use std::process::Command;
-
-use common::cli::{deferfix, stderr, stdout, tree};
+use common::cli::{deferfix, git, stderr, stdout, tree};
 
 const LEAKY: &str =
     "package p\n\nfunc f(xs []int) {\n\tfor range xs {\n\t\tdefer println()\n\t}\n}\n";
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
-}
 
 #[test]
 fn only_files_changed_since_the_merge_base_are_checked() {
