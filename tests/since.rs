@@ -1,6 +1,7 @@
 //! `--since REV` in a temporary git repository: only files changed since the merge base count.
 
 mod common;
+
 use common::cli::{deferfix, git, stderr, stdout, tree};
 
 const LEAKY: &str =
