@@ -413,7 +413,11 @@ fn scope_of<'t>(statement: impl Up<'t>) -> Option<(usize, usize)> {
     ) {
         member = member.up()?;
     }
-    let parent = member.up()?;
+    let mut parent = member.up()?;
+    // `L: x := …` declares `x` in the block around the label, not in the labelled statement.
+    while parent.node().kind() == "labeled_statement" {
+        parent = parent.up()?;
+    }
     let scope = match parent.node().kind() {
         "source_file" => return None,
         // A statement of a list is visible until the end of the enclosing block or clause.
