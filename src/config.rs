@@ -96,6 +96,7 @@ impl Config {
             report_unused_ignores,
             unsafe_rules,
             withheld: Vec::new(),
+            lexical_prefilter: crate::engine::lexical_prefilter_default(),
         }
     }
 

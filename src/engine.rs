@@ -5,6 +5,7 @@ use ra_ap_text_edit::{TextEdit, TextRange, TextSize};
 use tree_sitter::{Parser, QueryCursor, Tree};
 
 use crate::analysis::FileAnalysis;
+use crate::analysis::blocks::Lexed;
 use crate::analysis::package::PackageContext;
 use crate::fix::{Applicability, Finding, Fix};
 use crate::goversion::GoVersion;
@@ -31,6 +32,18 @@ pub struct Settings {
     /// Findings whose fixes are not applied, whatever their applicability (`--verify` drops the
     /// fixes that break a package this way).
     pub withheld: Vec<FindingKey>,
+    /// Ask the rules' lexical tests ([`Rule::may_match`]) before parsing a file for them. Off
+    /// only to check that those tests are sound: the findings must be the same either way.
+    pub lexical_prefilter: bool,
+}
+
+/// On, except in deferfix's own tests when `DEFERFIX_TEST_NO_LEXICAL_PREFILTER` is set (see
+/// [`Settings::lexical_prefilter`]).
+pub fn lexical_prefilter_default() -> bool {
+    #[cfg(feature = "test-hooks")]
+    return crate::test_hooks::lexical_prefilter();
+    #[cfg(not(feature = "test-hooks"))]
+    true
 }
 
 impl Settings {
@@ -41,6 +54,7 @@ impl Settings {
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
             withheld: Vec::new(),
+            lexical_prefilter: lexical_prefilter_default(),
         }
     }
 
@@ -261,6 +275,8 @@ impl Linter {
         settings: &'s Settings,
         go_version: Option<GoVersion>,
     ) -> Vec<&'s Rule> {
+        // Tokenised once, for the first rule that asks.
+        let lexed = std::cell::OnceCell::new();
         settings
             .rules
             .iter()
@@ -270,6 +286,13 @@ impl Linter {
                 let has = |word: &&str| query::contains_word(text.as_bytes(), word);
                 rule.keywords.iter().any(has)
                     && (rule.requires.is_empty() || rule.requires.iter().any(has))
+            })
+            .filter(|rule| match rule.may_match {
+                Some(may_match) if settings.lexical_prefilter => {
+                    let lexed = lexed.get_or_init(|| Lexed::new(text));
+                    !lexed.is_reliable() || may_match(lexed)
+                }
+                _ => true,
             })
             .collect()
     }
@@ -491,6 +514,7 @@ mod tests {
                 requires: &[],
                 severity: crate::transforms::Severity::Minor,
                 applies_to: crate::transforms::any_go_version,
+                may_match: None,
                 reasons: &[],
                 check: |context: &RuleContext, matches: &[QueryMatch]| {
                     let fix_for: fn(&str, std::ops::Range<usize>) -> FixState = $fix_for;
@@ -517,6 +541,7 @@ mod tests {
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
             withheld: Vec::new(),
+            lexical_prefilter: true,
         };
         Linter::default().process(text, &settings, None, &PackageContext::alone())
     }
@@ -679,6 +704,7 @@ mod tests {
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
             withheld: Vec::new(),
+            lexical_prefilter: true,
         };
         let outcome = Linter::default()
             .process(SOURCE, &settings, None, &PackageContext::alone())
@@ -716,6 +742,7 @@ mod tests {
             report_unused_ignores: false,
             unsafe_rules: Vec::new(),
             withheld: Vec::new(),
+            lexical_prefilter: true,
         };
         let (edit, count, _) = merge_fixes(&refs, &settings);
         let mut text = "0123456789".to_owned();

@@ -7,6 +7,7 @@
 use std::sync::OnceLock;
 
 use crate::analysis::FileAnalysis;
+use crate::analysis::blocks::Lexed;
 use crate::fix::{Finding, ReasonCode};
 use crate::goversion::GoVersion;
 /// Rules match with these and quote code with this; they live in the layers below.
@@ -63,6 +64,10 @@ pub struct Rule {
     /// Whether the rule can report anything in a file (its text) of a module with this `go`
     /// version (`None`: no go.mod); when not, the file is not even parsed for it.
     pub applies_to: fn(Option<GoVersion>, &str) -> bool,
+    /// A finer test than the keywords, on the file's tokens and blocks without parsing (see
+    /// [`crate::analysis::blocks`]): `false` only when the rule surely finds nothing in the file,
+    /// which is then not parsed for it. `None`: the keywords decide.
+    pub may_match: Option<fn(&Lexed) -> bool>,
     /// The reason codes this rule's held-back fixes can carry (listed by `--explain`).
     pub reasons: &'static [ReasonCode],
     /// Turns the query's matches into findings. Pure: no I/O.

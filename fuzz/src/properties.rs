@@ -7,7 +7,9 @@
 //!    (fixes that break the syntax, do not converge, or overlap);
 //! 3. fixing the fixed output again changes nothing (idempotence);
 //! 4. a file that does not parse, or is not UTF-8, comes back byte for byte;
-//! 5. every finding's span and every edit of its fix lie inside the file, on char boundaries.
+//! 5. every finding's span and every edit of its fix lie inside the file, on char boundaries;
+//! 6. the rules' lexical tests skip no file a rule finds something in: without them the outcome
+//!    is the same (a file they skip may then turn out not to parse, and had nothing to find).
 //!
 //! This one file is shared: the fuzz targets and the differential check use it through the fuzz
 //! crate, and the main crate's `tests/fuzz_regressions.rs` includes it with `#[path]`, so the
@@ -35,6 +37,16 @@ pub struct Checked {
 /// Runs the pipeline (every rule, `--unsafe`) on `bytes` as the file `fuzz.go`, alone in its
 /// package, with `go_version` as its module's Go version.
 pub fn run(linter: &mut Linter, bytes: &[u8], go_version: Option<GoVersion>) -> FileReport {
+    let settings = Settings::all_rules(Some(Applicability::Unsafe));
+    run_with(linter, bytes, go_version, &settings)
+}
+
+fn run_with(
+    linter: &mut Linter,
+    bytes: &[u8],
+    go_version: Option<GoVersion>,
+    settings: &Settings,
+) -> FileReport {
     let package = PackageContext::alone();
     let context = FileContext {
         explicit: true,
@@ -42,13 +54,12 @@ pub fn run(linter: &mut Linter, bytes: &[u8], go_version: Option<GoVersion>) -> 
         go_version,
         package: &package,
     };
-    let settings = Settings::all_rules(Some(Applicability::Unsafe));
     process_bytes(
         Path::new("fuzz.go"),
         bytes.to_vec(),
         &context,
         linter,
-        &settings,
+        settings,
     )
 }
 
@@ -72,6 +83,7 @@ pub fn parses_for_deferfix(text: &str) -> bool {
 pub fn check(bytes: &[u8], go_version: Option<GoVersion>) -> Result<Checked, String> {
     let mut linter = Linter::default();
     let report = run(&mut linter, bytes, go_version);
+    prefilter_skips_nothing(&mut linter, bytes, go_version, &report)?;
     if std::str::from_utf8(bytes).is_err() {
         // Not UTF-8: reported, never changed.
         if report.change().is_some() || report.outcome.is_some() {
@@ -119,6 +131,37 @@ pub fn check(bytes: &[u8], go_version: Option<GoVersion>) -> Result<Checked, Str
         fixed: Some(fixed_bytes),
         parsed: true,
     })
+}
+
+/// Property 6: the run without the rules' lexical tests gives the same outcome, or, when it finds
+/// the file does not parse, the run with them found nothing to report or fix.
+fn prefilter_skips_nothing(
+    linter: &mut Linter,
+    bytes: &[u8],
+    go_version: Option<GoVersion>,
+    report: &FileReport,
+) -> Result<(), String> {
+    let settings = Settings {
+        lexical_prefilter: false,
+        ..Settings::all_rules(Some(Applicability::Unsafe))
+    };
+    let unfiltered = run_with(linter, bytes, go_version, &settings);
+    let same = match (&unfiltered.outcome, &report.outcome) {
+        (Some(unfiltered), Some(filtered)) => format!("{unfiltered:?}") == format!("{filtered:?}"),
+        (None, Some(filtered)) => {
+            unfiltered.error.is_some() && filtered.findings.is_empty() && filtered.fixed.is_none()
+        }
+        (None, None) => format!("{:?}", unfiltered.error) == format!("{:?}", report.error),
+        (Some(_), None) => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(format!(
+            "the lexical prefilter changed the outcome: without it {:?} / {:?}, with it {:?} / {:?}",
+            unfiltered.outcome, unfiltered.error, report.outcome, report.error
+        ))
+    }
 }
 
 /// Every finding's span and edit inside the (normalised) text, on char boundaries.

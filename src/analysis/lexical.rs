@@ -129,7 +129,7 @@ fn tokens(text: &str) -> Vec<Token> {
 
 /// The offset after a `"…"` string or `'…'` rune starting at `at` (an unterminated one ends at
 /// the end of its line).
-fn skip_quoted(bytes: &[u8], at: usize) -> usize {
+pub(crate) fn skip_quoted(bytes: &[u8], at: usize) -> usize {
     let quote = bytes[at];
     let mut at = at + 1;
     while at < bytes.len() {

@@ -7,6 +7,7 @@
 //! guessed in the safe direction: what the source does not show is `Unknown`, and every
 //! decision built on it treats it as "may".
 
+pub mod blocks;
 pub mod callee;
 pub mod escape;
 pub mod facts;

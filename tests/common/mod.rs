@@ -178,6 +178,13 @@ pub fn run_package(
         report_unused_ignores: false,
         unsafe_rules: Vec::new(),
         withheld: Vec::new(),
+        lexical_prefilter: true,
+    };
+    // The rule's lexical test must never skip a file it finds something in: the outcome is the
+    // same without it.
+    let unfiltered = Settings {
+        lexical_prefilter: false,
+        ..settings.clone()
     };
     // A package has one Go version: the `//deferfix:go` marker of any of its files.
     let all_text: String = decoded.iter().map(|(_, text)| text.as_str()).collect();
@@ -189,9 +196,18 @@ pub fn run_package(
             } else {
                 deferfix::analysis::package::PackageContext::alone()
             };
-            Linter::default()
+            let outcome = Linter::default()
                 .process(text, &settings, go_version(&all_text), &package)
-                .unwrap_or_else(|err| panic!("engine error on {rule} fixture {name}: {err:?}"))
+                .unwrap_or_else(|err| panic!("engine error on {rule} fixture {name}: {err:?}"));
+            let without_prefilter = Linter::default()
+                .process(text, &unfiltered, go_version(&all_text), &package)
+                .unwrap_or_else(|err| panic!("engine error on {rule} fixture {name}: {err:?}"));
+            assert_eq!(
+                format!("{outcome:?}"),
+                format!("{without_prefilter:?}"),
+                "{rule}'s lexical test changed the outcome of fixture {name}"
+            );
+            outcome
         })
         .collect()
 }

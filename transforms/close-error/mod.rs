@@ -4,6 +4,7 @@
 //! Fix: defer a function literal that hands the Close error to the function's error result when
 //! nothing else failed, naming the results when they are unnamed.
 
+use crate::analysis::blocks::Lexed;
 use std::rc::Rc;
 
 use tree_sitter::Node;
@@ -32,6 +33,7 @@ pub static RULE: Rule = Rule {
     requires: &["defer"],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
+    may_match: Some(may_match),
     reasons: &[
         ReasonCode::NoErrorName,
         ReasonCode::ResultShadowed,
@@ -103,6 +105,36 @@ enum ErrorResult<'t> {
     Unnamed(Vec<Node<'t>>),
     /// `func f() (n int, err error)`: the name of the last result (maybe `_`).
     Named(Node<'t>),
+}
+
+/// Without parsing: `defer f.Close()` after `f, err := ….Create(`/`.OpenFile(` in its function
+/// (any `defer` naming `Close` when the opened name is not plain), in a function whose signature
+/// names `error`.
+fn may_match(lexed: &Lexed) -> bool {
+    let opens: Vec<usize> = ["Create", "OpenFile"]
+        .iter()
+        .flat_map(|word| lexed.all(word))
+        .filter(|&open| open >= 1 && lexed.is(open - 1, ".") && lexed.is(open + 1, "("))
+        .collect();
+    lexed.all("defer").any(|defer| {
+        let function = lexed.function_of(defer);
+        // The rule needs a function whose last result is `error`.
+        let signature = lexed.blocks[function]
+            .func_keyword
+            .map_or(0..0, |keyword| keyword..lexed.blocks[function].open);
+        lexed.contains(signature, "error")
+            && opens
+                .iter()
+                .filter(|&&open| open < defer && lexed.function_of(open) == function)
+                .any(|&open| match lexed.first_assigned(open) {
+                    Some(file) => {
+                        lexed.is(defer + 1, lexed.text_of(file))
+                            && lexed.is(defer + 2, ".")
+                            && lexed.is(defer + 3, "Close")
+                    }
+                    None => lexed.contains(lexed.statement(defer), "Close"),
+                })
+    })
 }
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {

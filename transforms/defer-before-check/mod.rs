@@ -3,6 +3,7 @@
 //!
 //! Fix: move the defer to the line after the check, when the check always leaves.
 
+use crate::analysis::blocks::Lexed;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
@@ -28,6 +29,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
+    may_match: Some(may_match),
     reasons: &[
         ReasonCode::LeavesBetween,
         ReasonCode::PassesDefer,
@@ -39,6 +41,81 @@ pub static RULE: Rule = Rule {
     check,
     compiled: std::sync::OnceLock::new(),
 };
+
+/// Without parsing: a `defer` after an assignment of two or more names in its block, one of
+/// whose names but the last it mentions, with no mention of the last name (the error) in the
+/// statements between them but defers (where the check would have come first).
+fn may_match(lexed: &Lexed) -> bool {
+    lexed.all("defer").any(|defer| {
+        let block = lexed.tokens[defer].block;
+        let open = lexed.blocks[block].open;
+        let deferred = lexed.statement(defer);
+        (open..defer)
+            .filter(|&index| {
+                let token = &lexed.tokens[index];
+                token.block == block && token.depth == 0
+            })
+            .filter(|&index| matches!(lexed.text_of(index), ":=" | "="))
+            .any(|assign| {
+                let start = lexed.statement_start(assign);
+                let names: Vec<usize> = (start..assign)
+                    .filter(|&index| {
+                        lexed.tokens[index].kind == crate::analysis::blocks::Kind::Ident
+                    })
+                    .collect();
+                let Some((&err, values)) = names.split_last() else {
+                    return false;
+                };
+                !values.is_empty()
+                    && lexed.contains(start..assign, ",")
+                    && lexed.tokens[start].kind != crate::analysis::blocks::Kind::Keyword
+                    && values
+                        .iter()
+                        .any(|&value| lexed.contains(deferred.clone(), lexed.text_of(value)))
+                    && !mentioned_between(
+                        lexed,
+                        lexed.text_of(err),
+                        lexed.statement_end(assign),
+                        defer,
+                    )
+            })
+    })
+}
+
+/// Whether `name` is used as a variable in `from..to`, outside `defer` statements (which the
+/// rule passes over). Generous: a name after `.`, before `:` or `{`, or in a type's place is not
+/// counted, so that no use the rule ignores can hide a finding.
+fn mentioned_between(lexed: &Lexed, name: &str, from: usize, to: usize) -> bool {
+    let mut index = from;
+    while index < to {
+        if lexed.is(index, "defer") {
+            index = lexed.statement_end(index).max(index + 1);
+            continue;
+        }
+        if lexed.text_of(index) == name && is_variable_use(lexed, index) {
+            return true;
+        }
+        index += 1;
+    }
+    false
+}
+
+fn is_variable_use(lexed: &Lexed, index: usize) -> bool {
+    let previous = index.checked_sub(1).map(|previous| {
+        (
+            lexed.text_of(previous),
+            lexed.tokens[previous].kind,
+            previous.checked_sub(1).map(|before| lexed.text_of(before)),
+        )
+    });
+    let type_position = previous.is_some_and(|(text, kind, before)| {
+        matches!(text, "." | "*" | "]" | "chan")
+            || kind == crate::analysis::blocks::Kind::Ident
+            || (text == "(" && before == Some("."))
+    });
+    let next = (index + 1 < lexed.tokens.len()).then(|| lexed.text_of(index + 1));
+    !type_position && !matches!(next, Some(":" | "{"))
+}
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let analysis = context.analysis;

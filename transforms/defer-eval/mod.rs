@@ -4,6 +4,7 @@
 //!
 //! Fix: `defer func() { F(args) }()`, so the whole call, arguments included, runs at return.
 
+use crate::analysis::blocks::Lexed;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
@@ -24,6 +25,7 @@ pub static RULE: Rule = Rule {
     requires: &["defer"],
     severity: crate::transforms::Severity::Minor,
     applies_to: crate::transforms::any_go_version,
+    may_match: Some(may_match),
     reasons: &[
         ReasonCode::ChangesBeforeReturn,
         ReasonCode::ImpureCall,
@@ -35,6 +37,14 @@ pub static RULE: Rule = Rule {
 
 /// Identifiers that are never variables.
 const PREDECLARED: &[&str] = &["nil", "true", "false", "iota", "_"];
+
+/// Without parsing: a `defer` statement with `Since` or `Sub` in it.
+fn may_match(lexed: &Lexed) -> bool {
+    lexed.all("defer").any(|defer| {
+        let statement = lexed.statement(defer);
+        lexed.contains(statement.clone(), "Since") || lexed.contains(statement, "Sub")
+    })
+}
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let analysis = context.analysis;

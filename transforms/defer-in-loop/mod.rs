@@ -7,6 +7,7 @@
 mod safety;
 mod wrap;
 
+use crate::analysis::blocks::Lexed;
 use tree_sitter::Node;
 
 use crate::fix::{Finding, Fix, FixState, ReasonCode};
@@ -23,6 +24,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
+    may_match: Some(may_match),
     reasons: &[
         ReasonCode::NotARelease,
         ReasonCode::NotAcquired,
@@ -47,6 +49,11 @@ fn enclosing_loop(defer: Node) -> Option<Node> {
     ancestors(defer)
         .take_while(|node| !is_function(*node))
         .find(|node| node.kind() == "for_statement")
+}
+
+/// Without parsing: a `defer` inside a `for` loop of its own function.
+fn may_match(lexed: &Lexed) -> bool {
+    lexed.all("defer").any(|defer| lexed.inside_loop(defer))
 }
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {

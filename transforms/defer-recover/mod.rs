@@ -4,6 +4,7 @@
 //! Report only; the fix offered is unsafe: `defer func() { recover() }()`, which does stop
 //! panics, and swallows them.
 
+use crate::analysis::blocks::Lexed;
 use tree_sitter::Node;
 
 use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
@@ -21,10 +22,18 @@ pub static RULE: Rule = Rule {
     requires: &["defer"],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
+    may_match: Some(may_match),
     reasons: &[ReasonCode::SwallowsPanics, ReasonCode::Layout],
     check,
     compiled: std::sync::OnceLock::new(),
 };
+
+/// Without parsing: `defer recover(`.
+fn may_match(lexed: &Lexed) -> bool {
+    lexed
+        .all("defer")
+        .any(|defer| lexed.is(defer + 1, "recover") && lexed.is(defer + 2, "("))
+}
 
 fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {
     matches

@@ -4,6 +4,7 @@
 //! Report only: how to restructure (return an exit code to `main`, run the cleanup first) is a
 //! decision for the author.
 
+use crate::analysis::blocks::Lexed;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
@@ -24,6 +25,7 @@ pub static RULE: Rule = Rule {
     requires: &["defer"],
     severity: crate::transforms::Severity::Minor,
     applies_to: crate::transforms::any_go_version,
+    may_match: Some(may_match),
     reasons: &[],
     check,
     compiled: std::sync::OnceLock::new(),
@@ -31,6 +33,99 @@ pub static RULE: Rule = Rule {
 
 /// How many skipped defers a message lists before summing up the rest.
 const LISTED_DEFERS: usize = 3;
+
+/// Without parsing: `.Exit(`/`.Fatal…(` after a `defer` of the same function, in a block the
+/// defer's block encloses; not on a bare `*testing.T`/`*testing.B`/`*testing.F`/`testing.TB`
+/// parameter (`t.Fatal` runs deferred calls, and is most such calls in tests).
+fn may_match(lexed: &Lexed) -> bool {
+    let exits = ["Exit", "Fatal", "Fatalf", "Fatalln"];
+    let imports = lexed.imports();
+    exits
+        .iter()
+        .flat_map(|word| lexed.all(word))
+        .filter(|&call| call >= 1 && lexed.is(call - 1, "."))
+        .filter(|&call| !on_testing_parameter(lexed, call))
+        .filter(|&call| !on_other_package(lexed, call, &imports))
+        .any(|call| {
+            let function = lexed.function_of(call);
+            lexed
+                .all("defer")
+                .take_while(|&defer| defer < call)
+                .any(|defer| {
+                    lexed.function_of(defer) == function
+                        && lexed.encloses(lexed.tokens[defer].block, lexed.tokens[call].block)
+                })
+        })
+}
+
+const TESTING_TYPES: &[&[&str]] = &[
+    &["*", "testing", ".", "T"],
+    &["*", "testing", ".", "B"],
+    &["*", "testing", ".", "F"],
+    &["testing", ".", "TB"],
+];
+
+/// `t.Fatal(…)` where `t` is a plain identifier that names, in the function the call is in or the
+/// nearest enclosing one declaring it, a testing parameter not declared again there.
+fn on_testing_parameter(lexed: &Lexed, call: usize) -> bool {
+    let Some(receiver) = plain_receiver(lexed, call) else {
+        return false;
+    };
+    let mut function = lexed.function_of(call);
+    while function != 0 {
+        if lexed.parameter_has_type(function, receiver, TESTING_TYPES) {
+            return !lexed.declares_in_own_body(function, receiver);
+        }
+        if lexed.parameter_has_type(function, receiver, &[&[]])
+            || lexed.declares_in_own_body(function, receiver)
+        {
+            return false;
+        }
+        function = lexed.blocks[lexed.blocks[function].parent].function;
+    }
+    false
+}
+
+/// `pkg.Fatal(…)`/`pkg.Exit(…)` where `pkg` is the file's import of a package other than `log`
+/// (for `Fatal…`) or `os` (for `Exit`), not declared again in the function: never an exit.
+fn on_other_package(lexed: &Lexed, call: usize, imports: &[(String, String)]) -> bool {
+    let Some(receiver) = plain_receiver(lexed, call) else {
+        return false;
+    };
+    let exiting = if lexed.text_of(call) == "Exit" {
+        "os"
+    } else {
+        "log"
+    };
+    let import_declarations: Vec<std::ops::Range<usize>> = lexed
+        .all("import")
+        .map(|keyword| lexed.statement(keyword))
+        .collect();
+    // Anywhere but the imports, the name only ever before `.`: no variable, parameter or
+    // function of that name hides the package.
+    imports
+        .iter()
+        .any(|(name, path)| name == receiver && path != exiting)
+        && !(0..lexed.tokens.len())
+            .filter(|&index| lexed.text_of(index) == receiver)
+            .filter(|index| {
+                !import_declarations
+                    .iter()
+                    .any(|range| range.contains(index))
+            })
+            .any(|index| !lexed.is(index + 1, "."))
+}
+
+/// The identifier before `.Fatal`: `t` in `t.Fatal(…)`, not `s.t.Fatal(…)`.
+fn plain_receiver<'t>(lexed: &Lexed<'t>, call: usize) -> Option<&'t str> {
+    if call < 2 || lexed.tokens[call - 2].kind != crate::analysis::blocks::Kind::Ident {
+        return None;
+    }
+    if call >= 3 && lexed.is(call - 3, ".") {
+        return None;
+    }
+    Some(lexed.text_of(call - 2))
+}
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let analysis = context.analysis;

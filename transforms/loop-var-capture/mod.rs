@@ -25,6 +25,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: shares_loop_variables,
+    may_match: None,
     reasons: &[
         ReasonCode::LoopVarWritten,
         ReasonCode::Redeclared,

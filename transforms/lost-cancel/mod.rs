@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
+use crate::analysis::blocks::{Kind, Lexed};
 use crate::analysis::escape::{Policy, Region, RegionKind, trace};
 use crate::analysis::scope::BindingKind;
 use crate::analysis::types::{Package, results_of};
@@ -28,6 +29,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
+    may_match: Some(may_match),
     reasons: &[
         ReasonCode::Escapes,
         ReasonCode::InMain,
@@ -40,6 +42,43 @@ pub static RULE: Rule = Rule {
     check,
     compiled: std::sync::OnceLock::new(),
 };
+
+/// Without parsing: `ctx, cancel := pkg.WithCancel(…)` (any constructor) whose `cancel` is `_`,
+/// or has no read after the statement that surely reads this variable: inside the statement's
+/// block, with no declaration of the name between them.
+fn may_match(lexed: &Lexed) -> bool {
+    CONTEXT_CONSTRUCTORS
+        .iter()
+        .flat_map(|constructor| lexed.all(constructor))
+        .filter(|&call| call >= 4 && lexed.is(call - 1, ".") && lexed.is(call + 1, "("))
+        // The call is the whole right side: `cancel :=`/`=` comes just before `pkg.`.
+        .filter(|&call| matches!(lexed.text_of(call - 3), ":=" | "="))
+        .any(|call| {
+            let cancel = lexed.text_of(call - 4);
+            let start = lexed.statement_start(call);
+            let block = lexed.tokens[call].block;
+            // Where the braces are not the variable's scope, assume the worst: in an `if`,
+            // `switch` or `for` header (the statement's scope), after a label, or in the
+            // clauses of a `switch`/`select` (each clause is a scope of its own).
+            let labelled = start >= 1 && lexed.is(start - 1, ":");
+            let in_clauses = lexed
+                .body(block)
+                .filter(|&index| lexed.tokens[index].block == block)
+                .any(|index| lexed.is(index, "case") || lexed.is(index, "default"));
+            if cancel == "_" || lexed.tokens[start].kind == Kind::Keyword || labelled || in_clauses
+            {
+                return true;
+            }
+            let end = lexed.statement_end(call);
+            let body_end = lexed.body(lexed.function_of(call)).end;
+            let read = (end..body_end).find(|&index| {
+                lexed.text_of(index) == cancel
+                    && lexed.is_read(index)
+                    && lexed.encloses(block, lexed.tokens[index].block)
+            });
+            read.is_none_or(|read| lexed.may_redeclare_in(cancel, end..read))
+        })
+}
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let analysis = context.analysis;

@@ -7,6 +7,7 @@
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
+use crate::analysis::blocks::Lexed;
 use crate::analysis::callee::Callee;
 use crate::analysis::escape::{Policy, Region, RegionKind, trace};
 use crate::analysis::scope::{BindingId, BindingKind, Scopes};
@@ -42,6 +43,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: imports_a_covered_package,
+    may_match: Some(may_match),
     reasons: &[
         ReasonCode::UnknownReceiver,
         ReasonCode::EarlierClosure,
@@ -133,6 +135,39 @@ struct Acquired<'t> {
     err: &'t str,
     family: Family,
     origin: Origin,
+}
+
+/// Without parsing: `x, err := ….Query(…)` (or another covered call) in a function that never
+/// names `x.Close` (`x.Body.Close` for the HTTP calls) anywhere, literals included.
+fn may_match(lexed: &Lexed) -> bool {
+    RULE.keywords
+        .iter()
+        .flat_map(|method| lexed.all(method))
+        .filter(|&call| call >= 1 && lexed.is(call - 1, ".") && lexed.is(call + 1, "("))
+        .any(|call| {
+            let Some(value) = lexed.first_assigned(call) else {
+                return false;
+            };
+            let name = lexed.text_of(value);
+            let http = !lexed.text_of(call).starts_with("Query")
+                && !lexed.text_of(call).starts_with("Prepare");
+            let body = lexed.body(lexed.function_of(call));
+            !body.into_iter().any(|index| {
+                let closes = |at: usize| lexed.is(at, ".") && lexed.is(at + 1, "Close");
+                lexed.text_of(index) == name
+                    && (index == 0 || !lexed.is(index - 1, "."))
+                    && if http {
+                        // `x.Body` as one piece of text, as the rule compares it.
+                        lexed.is(index + 1, ".")
+                            && lexed.is(index + 2, "Body")
+                            && lexed.tokens[index].end == lexed.tokens[index + 1].start
+                            && lexed.tokens[index + 1].end == lexed.tokens[index + 2].start
+                            && closes(index + 3)
+                    } else {
+                        closes(index + 1)
+                    }
+            })
+        })
 }
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {

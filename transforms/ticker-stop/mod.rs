@@ -28,6 +28,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: keeps_unstopped_timers,
+    may_match: None,
     reasons: &[
         ReasonCode::InLoop,
         ReasonCode::Reassigned,

@@ -33,6 +33,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
+    may_match: None,
     reasons: &[
         ReasonCode::PassesDefer,
         ReasonCode::PassesCommit,

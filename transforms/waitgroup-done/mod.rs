@@ -3,6 +3,7 @@
 //!
 //! Fix: (a) move the defer to the top of the literal; (b) move the Add before the `go` statement.
 
+use crate::analysis::blocks::Lexed;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
@@ -23,6 +24,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
+    may_match: Some(may_match),
     reasons: &[
         ReasonCode::UnknownType,
         ReasonCode::PassesDefer,
@@ -69,6 +71,29 @@ impl<'a> Goroutine<'a> {
             Some((index, *statement, receiver, call))
         })
     }
+}
+
+/// Without parsing: `go func` whose body names `Done` and either names `Add` or has a
+/// `defer` naming `Done` that is not its first statement.
+fn may_match(lexed: &Lexed) -> bool {
+    lexed
+        .all("go")
+        .filter(|&go| lexed.is(go + 1, "func"))
+        .any(|go| {
+            let Some(body) = lexed.body_of(go + 1) else {
+                // The body was not found: the file may still hold one.
+                return true;
+            };
+            let tokens = lexed.body(body);
+            let first_statement = tokens.start + 1;
+            let late_done = tokens.clone().any(|index| {
+                lexed.is(index, "defer")
+                    && lexed.tokens[index].block == body
+                    && index != first_statement
+                    && lexed.contains(lexed.statement(index), "Done")
+            });
+            lexed.contains(tokens.clone(), "Done") && (late_done || lexed.contains(tokens, "Add"))
+        })
 }
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {

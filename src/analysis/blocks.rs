@@ -1,0 +1,760 @@
+//! A lexical view of a Go file, for the rules' prefilters: its tokens (comments skipped, strings
+//! and runes as literals), where Go's lexer ends statements (its semicolon rule), the brace blocks
+//! the tokens sit in, and the function body each block belongs to. No parsing.
+//!
+//! A rule's lexical test (`Rule::may_match`, in the rule registry) asks it whether a file can hold
+//! the rule's finding at all; a file no rule can match is not parsed. So every answer here errs
+//! one way: a function body is recognised only where it surely is one (a body taken for a plain
+//! block merges two functions, which only makes a test say "maybe"), and a statement ends only
+//! where Go's lexer ends it.
+
+use super::lexical::skip_quoted;
+
+/// What a token is, as far as the prefilters care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Ident,
+    Keyword,
+    /// A number, string, raw string or rune.
+    Literal,
+    Punct,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Token {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+    /// The innermost brace block around the token (0: the file).
+    pub block: usize,
+    /// Parentheses and brackets open around the token inside its block.
+    pub depth: usize,
+    /// Go's lexer puts a semicolon after this token: it is the last of a statement.
+    pub ends_statement: bool,
+    /// Part of a function's signature: from its `func` keyword to its body's `{`.
+    pub in_signature: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Block {
+    /// The enclosing block (the file block is its own parent).
+    pub parent: usize,
+    /// Token index of the `{` (0 for the file block).
+    pub open: usize,
+    /// Token index of the matching `}` (the token count when the file ends first).
+    pub close: usize,
+    /// The function body this block is, or is inside (0: none, top level).
+    pub function: usize,
+    /// The `func` keyword whose body this block is.
+    pub func_keyword: Option<usize>,
+}
+
+pub struct Lexed<'t> {
+    text: &'t str,
+    pub tokens: Vec<Token>,
+    pub blocks: Vec<Block>,
+    /// The text has a byte outside Go's tokens (a NUL, a lone `\r`, `@`, a non-ASCII letter or
+    /// space outside strings and comments), where tree-sitter may split statements otherwise.
+    unusual: bool,
+}
+
+const KEYWORDS: &[&str] = &[
+    "break",
+    "case",
+    "chan",
+    "const",
+    "continue",
+    "default",
+    "defer",
+    "else",
+    "fallthrough",
+    "for",
+    "func",
+    "go",
+    "goto",
+    "if",
+    "import",
+    "interface",
+    "map",
+    "package",
+    "range",
+    "return",
+    "select",
+    "struct",
+    "switch",
+    "type",
+    "var",
+];
+
+/// The bytes Go's operators and punctuation are made of.
+const GO_PUNCTUATION: &[u8] = b"+-*/%&|^<>=!()[]{},;.:~";
+
+/// Longest operators first, so that `<<=` is one token and `:=` is not `:` then `=`.
+const OPERATORS: &[&str] = &[
+    "<<=", ">>=", "&^=", "...", ":=", "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "&^", "+=",
+    "-=", "*=", "/=", "%=", "&=", "|=", "^=", "++", "--", "<-",
+];
+
+impl<'t> Lexed<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let mut builder = Builder::default();
+        scan(text, &mut builder);
+        builder.finish(text)
+    }
+
+    /// Whether the view can be trusted to say a rule finds nothing: not when the text holds a
+    /// byte Go's lexer would reject (tree-sitter accepts more, and may read it differently).
+    pub fn is_reliable(&self) -> bool {
+        !self.unusual
+    }
+
+    pub fn text_of(&self, index: usize) -> &'t str {
+        let token = &self.tokens[index];
+        &self.text[token.start..token.end]
+    }
+
+    /// Whether token `index` is the identifier or keyword `word`.
+    pub fn is(&self, index: usize, word: &str) -> bool {
+        index < self.tokens.len() && self.text_of(index) == word
+    }
+
+    /// The indices of the tokens spelled `word` (an identifier or keyword), in order: found in
+    /// the text, kept where a token starts there (not in a comment or string) and ends with it.
+    pub fn all<'s>(&'s self, word: &'s str) -> impl Iterator<Item = usize> + 's {
+        memchr::memmem::find_iter(self.text.as_bytes(), word.as_bytes()).filter_map(move |start| {
+            let index = self
+                .tokens
+                .binary_search_by_key(&start, |token| token.start)
+                .ok()?;
+            (self.tokens[index].end == start + word.len()).then_some(index)
+        })
+    }
+
+    /// The tokens spelled `word` within `range`.
+    pub fn all_in<'s>(
+        &'s self,
+        word: &'s str,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = usize> + 's {
+        // A scan of the range: searching the text for a short name (`t`) would stop at every
+        // letter of the file.
+        range.filter(move |&index| index < self.tokens.len() && self.text_of(index) == word)
+    }
+
+    /// The function body token `index` belongs to (0: top level).
+    pub fn function_of(&self, index: usize) -> usize {
+        self.blocks[self.tokens[index].block].function
+    }
+
+    /// Whether block `outer` is `inner` or encloses it.
+    pub fn encloses(&self, outer: usize, inner: usize) -> bool {
+        let mut block = inner;
+        loop {
+            if block == outer {
+                return true;
+            }
+            if block == 0 {
+                return false;
+            }
+            block = self.blocks[block].parent;
+        }
+    }
+
+    /// The index past the last token of the statement starting at token `start`: after the token
+    /// Go's lexer ends it with, or at the `}` closing its block.
+    pub fn statement_end(&self, start: usize) -> usize {
+        let block = self.tokens[start].block;
+        let close = self.blocks[block].close;
+        let mut index = start;
+        while index < close {
+            let token = &self.tokens[index];
+            if token.block == block && token.depth == 0 {
+                if self.text_of(index) == ";" {
+                    return index;
+                }
+                if token.ends_statement {
+                    return index + 1;
+                }
+            }
+            index += 1;
+        }
+        close
+    }
+
+    /// The tokens of the statement starting at token `start`.
+    pub fn statement(&self, start: usize) -> std::ops::Range<usize> {
+        start..self.statement_end(start)
+    }
+
+    /// Whether a token in `range` is spelled `word`.
+    pub fn contains(&self, range: std::ops::Range<usize>, word: &str) -> bool {
+        self.all_in(word, range).next().is_some()
+    }
+
+    /// Whether token `index` is inside a `for` loop of its own function: in a block the loop's
+    /// statement opens (its body, or a literal in its header, which holds no statement).
+    pub fn inside_loop(&self, index: usize) -> bool {
+        let function = self.function_of(index);
+        let block = self.tokens[index].block;
+        self.all("for")
+            .take_while(|&keyword| keyword < index)
+            .any(|keyword| {
+                let loop_block = self.tokens[keyword].block;
+                self.function_of(keyword) == function
+                    && block != loop_block
+                    && self.encloses(loop_block, block)
+                    && index < self.loop_end(keyword)
+            })
+    }
+
+    /// Where the `for` statement at token `keyword` surely ends: after the first `}` of its block
+    /// that ends a statement (its header cannot end one, its body's last brace does), else at the
+    /// end of its block.
+    fn loop_end(&self, keyword: usize) -> usize {
+        let block = self.tokens[keyword].block;
+        let close = self.blocks[block].close;
+        (keyword..close)
+            .find(|&index| {
+                let token = &self.tokens[index];
+                token.block == block && token.ends_statement && self.text_of(index) == "}"
+            })
+            .map_or(close, |index| index + 1)
+    }
+
+    /// The tokens of function body `function`, those of function literals inside it included.
+    pub fn body(&self, function: usize) -> std::ops::Range<usize> {
+        let block = &self.blocks[function];
+        block.open..block.close
+    }
+
+    /// Whether `name` is declared in the signature of function `function` (not in a function
+    /// type inside it) with one of `types`, each given as its tokens (`["*", "testing", ".",
+    /// "T"]`).
+    pub fn parameter_has_type(&self, function: usize, name: &str, types: &[&[&str]]) -> bool {
+        let Some(keyword) = self.blocks[function].func_keyword else {
+            return false;
+        };
+        let (block, depth) = (self.tokens[keyword].block, self.tokens[keyword].depth);
+        (keyword + 1..self.blocks[function].open).any(|index| {
+            let token = &self.tokens[index];
+            token.block == block
+                && token.depth == depth + 1
+                && self.text_of(index) == name
+                && types.iter().any(|spelled| {
+                    spelled
+                        .iter()
+                        .enumerate()
+                        .all(|(offset, word)| self.is(index + 1 + offset, word))
+                })
+        })
+    }
+
+    /// Whether `name` may be declared or assigned anew in function `function` (literals inside
+    /// it included), outside the tokens `except`: `name :=`, `name =`, `name,` in a list,
+    /// `var name`, `name` before a type (a parameter), or `name` starting a line of a
+    /// `var (…)` group.
+    pub fn may_redeclare(
+        &self,
+        function: usize,
+        name: &str,
+        except: std::ops::Range<usize>,
+    ) -> bool {
+        self.all_in(name, self.body(function))
+            .filter(|index| !except.contains(index))
+            .any(|index| self.may_declare_at(index))
+    }
+
+    /// Whether `name` may be declared or assigned anew among the tokens `range`.
+    pub fn may_redeclare_in(&self, name: &str, range: std::ops::Range<usize>) -> bool {
+        self.all_in(name, range)
+            .any(|index| self.may_declare_at(index))
+    }
+
+    fn may_declare_at(&self, index: usize) -> bool {
+        let next = (index + 1 < self.tokens.len()).then(|| self.text_of(index + 1));
+        let next_is_type = index + 1 < self.tokens.len()
+            && (self.tokens[index + 1].kind == Kind::Ident
+                || matches!(
+                    next,
+                    Some("*" | "[" | "func" | "map" | "chan" | "..." | "struct" | "interface")
+                ));
+        let previous = index.checked_sub(1);
+        // A line of a `var (…)` group: after a statement's end, or after `var (`.
+        let at_statement_start = previous.is_none_or(|previous| {
+            self.tokens[previous].ends_statement
+                || self.text_of(previous) == ";"
+                || (self.text_of(previous) == "("
+                    && previous
+                        .checked_sub(1)
+                        .is_some_and(|before| self.is(before, "var")))
+        });
+        matches!(next, Some(":=" | "="))
+            || next_is_type
+            || (next == Some(",") && self.tokens[index].depth == 0)
+            || previous.is_some_and(|previous| {
+                self.text_of(previous) == "var"
+                    || (self.text_of(previous) == "," && self.tokens[index].depth == 0)
+            })
+            || (at_statement_start && next != Some("."))
+    }
+
+    /// Whether function `function` declares `name` in its own body (not in a function literal
+    /// inside it, whose declarations are its own): see [`Lexed::may_redeclare`] for the forms.
+    pub fn declares_in_own_body(&self, function: usize, name: &str) -> bool {
+        self.all_in(name, self.body(function)).any(|index| {
+            self.function_of(index) == function
+                && !self.tokens[index].in_signature
+                && self.may_declare_at(index)
+        })
+    }
+
+    /// The file's imports as (name, path): the name written, else the path's last element (`_`
+    /// and `.` as written).
+    pub fn imports(&self) -> Vec<(String, String)> {
+        let mut imports = Vec::new();
+        for keyword in self.all("import") {
+            let grouped = self.is(keyword + 1, "(");
+            let mut index = keyword + 1 + usize::from(grouped);
+            while index < self.tokens.len() {
+                let token = self.tokens[index];
+                if grouped && self.text_of(index) == ")" {
+                    break;
+                }
+                if token.kind == Kind::Literal {
+                    let path = self.text_of(index).trim_matches(|c| c == '"' || c == '`');
+                    let named = index > keyword + 1
+                        && matches!(self.tokens[index - 1].kind, Kind::Ident)
+                        || (index >= 1 && self.is(index - 1, "."));
+                    let name = if named {
+                        self.text_of(index - 1).to_owned()
+                    } else {
+                        path.rsplit('/').next().unwrap_or(path).to_owned()
+                    };
+                    imports.push((name, path.to_owned()));
+                    if !grouped {
+                        break;
+                    }
+                }
+                index += 1;
+            }
+        }
+        imports
+    }
+
+    /// Whether token `index` (a name) is surely read: called, an argument or operand closing a
+    /// list or statement, not a field (after `.`) nor a key or a target of assignment.
+    pub fn is_read(&self, index: usize) -> bool {
+        if index >= 1 && self.is(index - 1, ".") {
+            return false;
+        }
+        let token = &self.tokens[index];
+        let next = (index + 1 < self.tokens.len()).then(|| self.text_of(index + 1));
+        token.ends_statement
+            || matches!(next, Some("(" | ")" | ";" | "}"))
+            || (next == Some(",") && token.depth > 0)
+    }
+
+    /// The first token of the statement holding token `index`, a token at depth 0 of its block:
+    /// after the previous statement's end, a `;`, or the colon of `case x:`, `default:` or a
+    /// label.
+    pub fn statement_start(&self, index: usize) -> usize {
+        let block = self.tokens[index].block;
+        let open = self.blocks[block].open;
+        let first = if block == 0 { 0 } else { open + 1 };
+        (first..index)
+            .rev()
+            .find(|&before| {
+                let token = &self.tokens[before];
+                token.block == block
+                    && token.depth == 0
+                    && (token.ends_statement || matches!(self.text_of(before), ";" | ":"))
+            })
+            .map_or(first, |end| end + 1)
+    }
+
+    /// The first name assigned by the assignment or short declaration holding token `index`
+    /// (in its right side, at depth 0 of its block): `x` in `x, err := …`. `None` when the
+    /// statement assigns nothing before `index`.
+    pub fn first_assigned(&self, index: usize) -> Option<usize> {
+        let start = self.statement_start(index);
+        let block = self.tokens[index].block;
+        let assign = (start..index).find(|&at| {
+            self.tokens[at].block == block
+                && self.tokens[at].depth == 0
+                && matches!(self.text_of(at), ":=" | "=")
+        })?;
+        (start..assign).find(|&at| self.tokens[at].kind == Kind::Ident)
+    }
+
+    /// Whether the tokens `words` follow one another somewhere in `range`.
+    pub fn contains_sequence(&self, range: std::ops::Range<usize>, words: &[&str]) -> bool {
+        range.into_iter().any(|index| {
+            words
+                .iter()
+                .enumerate()
+                .all(|(offset, word)| self.is(index + offset, word))
+        })
+    }
+
+    /// The body block of the function literal whose `func` keyword is token `keyword`.
+    pub fn body_of(&self, keyword: usize) -> Option<usize> {
+        self.blocks
+            .iter()
+            .position(|block| block.func_keyword == Some(keyword))
+    }
+}
+
+/// A `func` keyword whose body has not been seen yet: in `block`, at paren `depth`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct PendingFunc {
+    keyword: usize,
+    block: usize,
+    depth: usize,
+}
+
+struct Builder {
+    tokens: Vec<Token>,
+    blocks: Vec<Block>,
+    unusual: bool,
+    /// Open blocks, innermost last, with the paren depth in each; the file block is always first.
+    open: Vec<(usize, usize)>,
+    pending: Vec<PendingFunc>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            tokens: Vec::new(),
+            blocks: vec![Block {
+                parent: 0,
+                open: 0,
+                close: usize::MAX,
+                function: 0,
+                func_keyword: None,
+            }],
+            open: vec![(0, 0)],
+            pending: Vec::new(),
+            unusual: false,
+        }
+    }
+}
+
+impl Builder {
+    fn current(&self) -> (usize, usize) {
+        self.open.last().copied().unwrap_or((0, 0))
+    }
+
+    fn push(&mut self, text: &str, kind: Kind, start: usize, end: usize) {
+        let word = &text[start..end];
+        let index = self.tokens.len();
+        let (block, mut depth) = self.current();
+        if matches!(word, ")" | "]") {
+            depth = depth.saturating_sub(1);
+            self.set_depth(depth);
+        }
+        self.forget_pending(block, depth, word, kind);
+        self.tokens.push(Token {
+            kind,
+            start,
+            end,
+            block,
+            depth,
+            ends_statement: false,
+            in_signature: false,
+        });
+        match word {
+            "(" | "[" => self.set_depth(depth + 1),
+            "{" => self.open_block(text, index, block, depth),
+            "}" => self.close_block(index),
+            "func" if kind == Kind::Keyword => self.pending.push(PendingFunc {
+                keyword: index,
+                block,
+                depth,
+            }),
+            _ => {}
+        }
+    }
+
+    fn set_depth(&mut self, depth: usize) {
+        if let Some(open) = self.open.last_mut() {
+            open.1 = depth;
+        }
+    }
+
+    /// Drops the pending `func` keywords a token shows have no body coming: ones inside brackets
+    /// that closed, and ones at this depth when the token cannot continue a signature.
+    fn forget_pending(&mut self, block: usize, depth: usize, word: &str, kind: Kind) {
+        self.pending
+            .retain(|pending| pending.block != block || pending.depth <= depth);
+        let continues_signature = match kind {
+            Kind::Ident => true,
+            Kind::Keyword => matches!(word, "func" | "struct" | "interface" | "map" | "chan"),
+            Kind::Literal => false,
+            Kind::Punct => matches!(word, "." | "(" | ")" | "[" | "]" | "*" | "<-" | "{"),
+        };
+        if !continues_signature {
+            self.pending
+                .retain(|pending| pending.block != block || pending.depth != depth);
+        }
+    }
+
+    fn open_block(&mut self, text: &str, index: usize, block: usize, depth: usize) {
+        let after_type_keyword = index > 0 && {
+            let previous = &self.tokens[index - 1];
+            matches!(&text[previous.start..previous.end], "struct" | "interface")
+        };
+        let body_of = match self.pending.last() {
+            Some(pending)
+                if !after_type_keyword && pending.block == block && pending.depth == depth =>
+            {
+                let keyword = pending.keyword;
+                // `func() func() int {`: one body for the whole signature.
+                self.pending
+                    .retain(|other| other.block != block || other.depth != depth);
+                Some(keyword)
+            }
+            _ => None,
+        };
+        if let Some(keyword) = body_of {
+            for token in &mut self.tokens[keyword..index] {
+                token.in_signature = true;
+            }
+        }
+        let id = self.blocks.len();
+        let function = if body_of.is_some() {
+            id
+        } else {
+            self.blocks[block].function
+        };
+        self.blocks.push(Block {
+            parent: block,
+            open: index,
+            close: usize::MAX,
+            function,
+            func_keyword: body_of,
+        });
+        self.open.push((id, 0));
+    }
+
+    /// The `}` belongs to the enclosing block, as its `{` does.
+    fn close_block(&mut self, index: usize) {
+        // A `}` with no `{` open (a file that does not parse) closes nothing.
+        if self.open.len() < 2 {
+            return;
+        }
+        if let Some((block, _)) = self.open.pop() {
+            self.blocks[block].close = index;
+            self.pending.retain(|pending| pending.block != block);
+            let (parent, depth) = self.current();
+            self.tokens[index].block = parent;
+            self.tokens[index].depth = depth;
+        }
+    }
+
+    /// A newline (or the end of the file): Go's lexer ends the statement after an identifier, a
+    /// literal, `break`/`continue`/`fallthrough`/`return`, `++`, `--`, `)`, `]` or `}`.
+    fn newline(&mut self, text: &str) {
+        let Some(last) = self.tokens.last_mut() else {
+            return;
+        };
+        let word = &text[last.start..last.end];
+        last.ends_statement = match last.kind {
+            Kind::Ident | Kind::Literal => true,
+            Kind::Keyword => matches!(word, "break" | "continue" | "fallthrough" | "return"),
+            Kind::Punct => matches!(word, "++" | "--" | ")" | "]" | "}"),
+        };
+        if last.ends_statement {
+            let (block, depth) = (last.block, last.depth);
+            // A signature never spans a statement end.
+            self.pending
+                .retain(|pending| pending.block != block || pending.depth < depth);
+        }
+    }
+
+    fn finish(mut self, text: &str) -> Lexed<'_> {
+        self.newline(text);
+        let count = self.tokens.len();
+        for block in &mut self.blocks {
+            block.close = block.close.min(count);
+        }
+        Lexed {
+            text,
+            tokens: self.tokens,
+            blocks: self.blocks,
+            unusual: self.unusual,
+        }
+    }
+}
+
+fn scan(text: &str, builder: &mut Builder) {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let next = bytes.get(at + 1).copied();
+        match byte {
+            b'\n' => {
+                builder.newline(text);
+                at += 1;
+            }
+            b' ' | b'\t' => at += 1,
+            b'\r' => {
+                // CRLF is a newline; a lone carriage return is not one to Go.
+                builder.unusual |= next != Some(b'\n');
+                at += 1;
+            }
+            b'/' if next == Some(b'/') => {
+                at = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+            }
+            b'/' if next == Some(b'*') => {
+                let end = memchr::memmem::find(&bytes[at + 2..], b"*/")
+                    .map_or(bytes.len(), |n| at + 2 + n + 2);
+                // A comment over several lines acts like a newline.
+                if memchr::memchr(b'\n', &bytes[at..end]).is_some() {
+                    builder.newline(text);
+                }
+                at = end;
+            }
+            b'"' | b'\'' => at = literal(text, builder, at, skip_quoted(bytes, at)),
+            b'`' => {
+                let end =
+                    memchr::memchr(b'`', &bytes[at + 1..]).map_or(bytes.len(), |n| at + 1 + n + 1);
+                at = literal(text, builder, at, end);
+            }
+            b'0'..=b'9' => at = literal(text, builder, at, number_end(bytes, at)),
+            b'.' if next.is_some_and(|next| next.is_ascii_digit()) => {
+                at = literal(text, builder, at, number_end(bytes, at));
+            }
+            _ if byte.is_ascii_alphabetic() || byte == b'_' || byte >= 0x80 => {
+                let start = at;
+                while at < bytes.len() && is_word_byte(bytes[at]) {
+                    // Non-ASCII letters are identifiers to Go, but non-ASCII spaces are not.
+                    builder.unusual |= bytes[at] >= 0x80;
+                    at += 1;
+                }
+                let kind = if KEYWORDS.contains(&&text[start..at]) {
+                    Kind::Keyword
+                } else {
+                    Kind::Ident
+                };
+                builder.push(text, kind, start, at);
+            }
+            _ => {
+                builder.unusual |= !GO_PUNCTUATION.contains(&byte);
+                let rest = &bytes[at..];
+                let length = OPERATORS
+                    .iter()
+                    .find(|operator| rest.starts_with(operator.as_bytes()))
+                    .map_or(1, |operator| operator.len());
+                builder.push(text, Kind::Punct, at, at + length);
+                at += length;
+            }
+        }
+    }
+}
+
+fn is_word_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80
+}
+
+fn literal(text: &str, builder: &mut Builder, start: usize, end: usize) -> usize {
+    let end = end.min(text.len());
+    builder.push(text, Kind::Literal, start, end);
+    end
+}
+
+/// The offset after a number: digits, letters (hex digits, exponents, suffixes), `_` and `.`,
+/// and the sign right after an exponent letter.
+fn number_end(bytes: &[u8], start: usize) -> usize {
+    let hex = bytes[start..].starts_with(b"0x") || bytes[start..].starts_with(b"0X");
+    let mut at = start;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let exponent = if hex {
+            matches!(byte, b'p' | b'P')
+        } else {
+            matches!(byte, b'e' | b'E')
+        };
+        if exponent && matches!(bytes.get(at + 1), Some(b'+' | b'-')) {
+            at += 2;
+        } else if is_word_byte(byte) || byte == b'.' {
+            at += 1;
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_of(lexed: &Lexed, word: &str) -> usize {
+        let index = lexed.all(word).next().unwrap();
+        lexed.tokens[index].block
+    }
+
+    #[test]
+    fn function_bodies_are_told_from_type_braces_and_composite_literals() {
+        let text = "package p\n\nfunc f(g func()) interface{ M() } {\n\tfor _, x := range []int{1} {\n\t\tgo func() { inner() }()\n\t\touter()\n\t}\n\treturn nil\n}\n";
+        let lexed = Lexed::new(text);
+        let outer = lexed.function_of(lexed.all("outer").next().unwrap());
+        let inner = lexed.function_of(lexed.all("inner").next().unwrap());
+        assert_ne!(outer, 0);
+        assert_ne!(inner, outer);
+        // The interface's braces and the composite literal are not function bodies.
+        assert_eq!(lexed.function_of(lexed.all("M").next().unwrap()), 0);
+        assert_eq!(lexed.blocks[block_of(&lexed, "outer")].function, outer);
+    }
+
+    #[test]
+    fn a_func_type_without_a_body_makes_no_later_block_a_function() {
+        let text = "package p\n\nfunc f(v any) {\n\tswitch v.(type) {\n\tcase func():\n\t\tif true {\n\t\t\tcall()\n\t\t}\n\t}\n\tvar g func()\n\tif g == nil {\n\t\tother()\n\t}\n}\n";
+        let lexed = Lexed::new(text);
+        let f = lexed.function_of(lexed.all("switch").next().unwrap());
+        assert_ne!(f, 0);
+        assert_eq!(lexed.function_of(lexed.all("call").next().unwrap()), f);
+        assert_eq!(lexed.function_of(lexed.all("other").next().unwrap()), f);
+    }
+
+    #[test]
+    fn statements_end_where_go_inserts_semicolons() {
+        let text = "package p\n\nfunc f() {\n\tx, err := g(a,\n\t\tb) +\n\t\tc\n\tdefer x.Close(); y()\n\tz()\n}\n";
+        let lexed = Lexed::new(text);
+        let assign = lexed.all("x").next().unwrap();
+        let end = lexed.statement_end(assign);
+        assert_eq!(lexed.text_of(end - 1), "c");
+        let defer = lexed.all("defer").next().unwrap();
+        assert_eq!(lexed.text_of(lexed.statement_end(defer)), ";");
+    }
+
+    #[test]
+    fn strings_comments_and_runes_hide_their_words() {
+        let text = "package p\n\nvar s = \"defer {\" + `for {\n}` // defer\nvar r = '{'\n/* func {\n*/\nfunc f() { defer g() }\n";
+        let lexed = Lexed::new(text);
+        assert_eq!(lexed.all("defer").count(), 1);
+        assert_eq!(lexed.blocks.len(), 2);
+    }
+
+    #[test]
+    fn bytes_outside_go_tokens_make_the_view_unreliable() {
+        assert!(Lexed::new("package p\n\nfunc f() { a := \"\\x00é\" } // é\n").is_reliable());
+        for text in ["a\0\n", "a\rb", "x := 1 @ 2", "é := 1", "a\u{a0}b"] {
+            assert!(!Lexed::new(text).is_reliable(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn unbalanced_braces_do_not_panic() {
+        for text in [
+            "}}}", "{{{", "func", "func (", "\"", "`", "/*", "0x1p-", ".",
+        ] {
+            let lexed = Lexed::new(text);
+            for index in 0..lexed.tokens.len() {
+                let _ = lexed.statement_end(index);
+                let _ = lexed.function_of(index);
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The rules' lexical prefilters (`Rule::may_match`) on small files: what they let through to the
+//! parser and what they skip. That they never skip a finding is checked on every fixture (the
+//! fixture harness runs each with and without them), on GOROOT (.ci/prefilter-check.sh) and by
+//! the fuzz targets; this file pins what they are for, that they skip.
+
+use deferfix::analysis::blocks::Lexed;
+
+fn may_match(rule: &str, text: &str) -> bool {
+    let rule = deferfix::transforms::find(rule).unwrap();
+    let test = rule.may_match.expect("the rule has a lexical test");
+    test(&Lexed::new(text))
+}
+
+fn function(body: &str) -> String {
+    format!("package p\n\nfunc f(t *testing.T, xs []string) error {{\n{body}\n}}\n")
+}
+
+#[test]
+fn defer_in_loop_needs_a_defer_inside_a_loop_of_its_own_function() {
+    assert!(may_match(
+        "defer-in-loop",
+        &function("\tfor range xs {\n\t\tdefer g()\n\t}")
+    ));
+    assert!(may_match(
+        "defer-in-loop",
+        &function("\tfor _, x := range []int{1} {\n\t\tif x > 0 {\n\t\t\tdefer g()\n\t\t}\n\t}")
+    ));
+    assert!(!may_match(
+        "defer-in-loop",
+        &function("\tdefer g()\n\tfor range xs {\n\t}")
+    ));
+    assert!(!may_match(
+        "defer-in-loop",
+        &function("\tfor range xs {\n\t\tfunc() {\n\t\t\tdefer g()\n\t\t}()\n\t}")
+    ));
+}
+
+#[test]
+fn exit_after_defer_skips_testing_parameters_and_other_packages() {
+    let test = "\tdefer g()\n\tt.Fatal(\"x\")";
+    assert!(!may_match("exit-after-defer", &function(test)));
+    let shadowed = "\tt := log.New(os.Stderr, \"\", 0)\n\tdefer g()\n\tt.Fatal(\"x\")";
+    assert!(may_match("exit-after-defer", &function(shadowed)));
+    let logged = "\tdefer g()\n\tlog.Fatal(\"x\")";
+    assert!(may_match("exit-after-defer", &function(logged)));
+    let other = "package p\n\nimport \"example.com/base\"\n\nfunc f() {\n\tdefer g()\n\tbase.Fatalf(\"x\")\n}\n";
+    assert!(!may_match("exit-after-defer", other));
+    let before = "\tlog.Fatal(\"x\")\n\tdefer g()";
+    assert!(!may_match("exit-after-defer", &function(before)));
+}
+
+#[test]
+fn defer_before_check_needs_the_check_after_the_defer() {
+    let misplaced = "\tf, err := open()\n\tdefer f.Close()\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(may_match("defer-before-check", &function(misplaced)));
+    let checked = "\tf, err := open()\n\tif err != nil {\n\t\treturn err\n\t}\n\tdefer f.Close()";
+    assert!(!may_match("defer-before-check", &function(checked)));
+}
+
+#[test]
+fn lost_cancel_needs_a_cancel_that_is_discarded_or_never_read() {
+    let used = "\tctx, cancel := context.WithCancel(p)\n\tdefer cancel()\n\tuse(ctx)";
+    assert!(!may_match("lost-cancel", &function(used)));
+    let discarded = "\tctx, _ := context.WithCancel(p)\n\tuse(ctx)";
+    assert!(may_match("lost-cancel", &function(discarded)));
+    let unread = "\tctx, cancel := context.WithCancel(p)\n\tuse(ctx)\n\tcancel = nil";
+    assert!(may_match("lost-cancel", &function(unread)));
+}
+
+#[test]
+fn missing_close_needs_a_function_that_never_closes_the_value() {
+    let closed = "\tresp, err := http.Get(u)\n\tif err != nil {\n\t\treturn err\n\t}\n\tdefer resp.Body.Close()";
+    assert!(!may_match("missing-close", &function(closed)));
+    let open = "\tresp, err := http.Get(u)\n\tif err != nil {\n\t\treturn err\n\t}\n\tuse(resp)";
+    assert!(may_match("missing-close", &function(open)));
+}
