@@ -9,6 +9,7 @@ use crate::analysis::blocks::Lexed;
 use crate::analysis::package::PackageContext;
 use crate::fix::{Applicability, Finding, Fix};
 use crate::goversion::GoVersion;
+use crate::keywords::KeywordIndex;
 use crate::query;
 use crate::source::LineIndex;
 use crate::suppress;
@@ -119,6 +120,8 @@ fn collapse_whitespace(text: &str) -> String {
 pub struct Linter {
     parser: Parser,
     cursor: QueryCursor,
+    /// The selected rules' keywords, built on the first file (again if the rules change).
+    keywords: Option<KeywordIndex>,
 }
 
 impl Default for Linter {
@@ -126,6 +129,7 @@ impl Default for Linter {
         Linter {
             parser: new_parser(),
             cursor: QueryCursor::new(),
+            keywords: None,
         }
     }
 }
@@ -232,19 +236,20 @@ impl Linter {
         crate::syntax::reparse(&mut self.parser, parsed, previous, &changes, text)
     }
 
-    /// Runs the selected rules on a parsed tree.
+    /// Runs `candidates` (of the selected rules, see [`Linter::candidate_rules`]) on a parsed
+    /// tree.
     fn lint_tree(
         &mut self,
         text: &str,
         tree: &Tree,
-        settings: &Settings,
-        go_version: Option<GoVersion>,
-        package: &PackageContext,
+        candidates: &[&Rule],
+        pass: &PassContext,
     ) -> Vec<Finding> {
+        let (settings, go_version) = (pass.settings, pass.go_version);
         let mut findings = Vec::new();
         // One analysis per pass, shared by the rules; it computes only what they ask for.
-        let analysis = FileAnalysis::new(GoFile { text, tree }, package);
-        for rule in Self::candidate_rules(text, settings, go_version) {
+        let analysis = FileAnalysis::new(GoFile { text, tree }, pass.package);
+        for rule in candidates {
             let matches = query::run(rule.query(), rule.keywords, tree, text, &mut self.cursor);
             if matches.is_empty() {
                 continue;
@@ -270,23 +275,25 @@ impl Linter {
 
     /// The selected rules that could match `text` at all: the Go version allows them and one of
     /// their keywords occurs in the bytes (the cheap prefilter before parsing).
-    fn candidate_rules<'s>(
+    fn candidate_rules(
+        &mut self,
         text: &str,
-        settings: &'s Settings,
+        settings: &Settings,
         go_version: Option<GoVersion>,
-    ) -> Vec<&'s Rule> {
+    ) -> Vec<&'static Rule> {
+        let keywords = match self.keywords.take() {
+            Some(index) if index.is_for(&settings.rules) => index,
+            _ => KeywordIndex::new(&settings.rules),
+        };
+        let present = keywords.scan(text.as_bytes());
         // Tokenised once, for the first rule that asks.
         let lexed = std::cell::OnceCell::new();
-        settings
+        let candidates = settings
             .rules
             .iter()
             .copied()
+            .filter(|rule| present.admits(rule))
             .filter(|rule| (rule.applies_to)(go_version, text))
-            .filter(|rule| {
-                let has = |word: &&str| query::contains_word(text.as_bytes(), word);
-                rule.keywords.iter().any(has)
-                    && (rule.requires.is_empty() || rule.requires.iter().any(has))
-            })
             .filter(|rule| match rule.may_match {
                 Some(may_match) if settings.lexical_prefilter => {
                     let lexed = lexed.get_or_init(|| Lexed::new(text));
@@ -294,7 +301,10 @@ impl Linter {
                 }
                 _ => true,
             })
-            .collect()
+            .collect();
+        drop(present);
+        self.keywords = Some(keywords);
+        candidates
     }
 
     /// `go_version` is the file's module Go version (see [`crate::goversion`]); `package` says
@@ -308,7 +318,8 @@ impl Linter {
     ) -> Result<Outcome, EngineError> {
         let may_hold_directives = settings.report_unused_ignores
             && (text.contains("//deferfix:ignore") || text.contains("//nolint:"));
-        if Self::candidate_rules(text, settings, go_version).is_empty() && !may_hold_directives {
+        let candidates = self.candidate_rules(text, settings, go_version);
+        if candidates.is_empty() && !may_hold_directives {
             return Ok(Outcome::unfixed(Vec::new(), Vec::new()));
         }
         let parsed = crate::syntax::parse_file(&mut self.parser, text);
@@ -320,7 +331,7 @@ impl Linter {
             go_version,
             package,
         };
-        let (findings, suppressed) = self.first_pass(text, &parsed.tree, &pass);
+        let (findings, suppressed) = self.first_pass(text, &parsed.tree, &candidates, &pass);
         let Some(threshold) = settings.apply else {
             return Ok(Outcome::unfixed(findings, suppressed));
         };
@@ -342,12 +353,13 @@ impl Linter {
         &mut self,
         text: &str,
         tree: &Tree,
+        candidates: &[&Rule],
         pass: &PassContext,
     ) -> (Vec<Finding>, Vec<&'static str>) {
         let settings = pass.settings;
         let directives = suppress::directives(tree, text);
         let mut used = vec![false; directives.len()];
-        let found = self.lint_tree(text, tree, settings, pass.go_version, pass.package);
+        let found = self.lint_tree(text, tree, candidates, pass);
         let (mut findings, suppressed) = suppress::apply(found, &directives, text, &mut used);
         if settings.report_unused_ignores {
             // Reported as findings without a fix: they count, print and fail a check like any
@@ -437,7 +449,8 @@ impl Linter {
         let (text, tree) = (current.text.as_str(), &current.parsed.tree);
         let directives = suppress::directives(tree, text);
         let mut used = vec![false; directives.len()];
-        let found = self.lint_tree(text, tree, pass.settings, pass.go_version, pass.package);
+        let candidates = self.candidate_rules(text, pass.settings, pass.go_version);
+        let found = self.lint_tree(text, tree, &candidates, pass);
         suppress::apply(found, &directives, text, &mut used).0
     }
 }
@@ -758,7 +771,8 @@ mod tests {
     fn a_rule_that_requires_defer_is_no_candidate_without_one() {
         let settings = Settings::all_rules(None);
         let ids = |text: &str| -> Vec<&str> {
-            Linter::candidate_rules(text, &settings, None)
+            Linter::default()
+                .candidate_rules(text, &settings, None)
                 .iter()
                 .map(|rule| rule.id)
                 .collect()

@@ -1,7 +1,8 @@
 //! deferfix: finds `defer` statements in Go code that run later than intended, and fixes them.
 //!
-//! Pipeline, one direction: [`walk`] → read → prefilter bytes ([`query::contains_word`]) → parse
-//! ([`syntax`]) → query ([`query`]) → rule checks ([`transforms`]) → findings with fixes ([`fix`])
+//! Pipeline, one direction: [`walk`] → read → prefilter bytes (every selected rule's keywords in
+//! one pass, [`keywords`]) → the rules' lexical tests ([`analysis::blocks`]) → parse ([`syntax`])
+//! → query ([`query`]) → rule checks ([`transforms`]) → findings with fixes ([`fix`])
 //! → suppressions ([`suppress`]) → [`engine`] (select, merge, apply, re-parse, repeat) → [`report`] or [`write`] → summary.
 
 pub mod alloc;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod engine;
 pub mod fix;
 pub mod goversion;
+pub mod keywords;
 pub mod pipeline;
 pub mod progress;
 pub mod query;

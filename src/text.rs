@@ -43,13 +43,18 @@ pub fn contains_word_at(bytes: &[u8], word: &str) -> bool {
 
 /// Offsets of whole-word occurrences of `word` in `bytes`.
 pub fn word_offsets<'a>(bytes: &'a [u8], word: &'a str) -> impl Iterator<Item = usize> + 'a {
-    let is_word_byte = |byte: u8| byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80;
     memchr::memmem::find_iter(bytes, word.as_bytes()).filter(move |&at| {
         let before_ok = at == 0 || !is_word_byte(bytes[at - 1]);
         let after = at + word.len();
         let after_ok = after >= bytes.len() || !is_word_byte(bytes[after]);
         before_ok && after_ok
     })
+}
+
+/// Whether `byte` can be part of a Go identifier (any non-ASCII byte counts: it may be part of a
+/// Unicode letter).
+pub fn is_word_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80
 }
 
 /// Code quoted in a message: its first line, at most 60 characters, `…` marking a cut.

@@ -58,6 +58,28 @@ fn defer_before_check_needs_the_check_after_the_defer() {
 }
 
 #[test]
+fn defer_before_check_needs_the_values_of_one_call() {
+    let listed = "\told, err := a, b\n\tdefer restore(old)\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(!may_match("defer-before-check", &function(listed)));
+    let indexed = "\tv, err := m[k]\n\tdefer use(v)\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(!may_match("defer-before-check", &function(indexed)));
+    let called = "\tv, err := get(a, b)\n\tdefer use(v)\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(may_match("defer-before-check", &function(called)));
+}
+
+#[test]
+fn tx_rollback_needs_an_assigned_begin_call_in_code() {
+    let begun = "\ttx, err := db.BeginTx(ctx, nil)\n\tdefer tx.Rollback()";
+    assert!(may_match("tx-rollback", &function(begun)));
+    let assigned = "\ttx = db.MustBegin()";
+    assert!(may_match("tx-rollback", &function(assigned)));
+    let commented = "\t// Begin the work: tx, err := db.Begin()\n\tg(\"db.Begin()\")";
+    assert!(!may_match("tx-rollback", &function(commented)));
+    let unassigned = "\tdb.Begin()\n\tx := Begin";
+    assert!(!may_match("tx-rollback", &function(unassigned)));
+}
+
+#[test]
 fn lost_cancel_needs_a_cancel_that_is_discarded_or_never_read() {
     let used = "\tctx, cancel := context.WithCancel(p)\n\tdefer cancel()\n\tuse(ctx)";
     assert!(!may_match("lost-cancel", &function(used)));

@@ -42,8 +42,8 @@ pub static RULE: Rule = Rule {
     compiled: std::sync::OnceLock::new(),
 };
 
-/// Without parsing: a `defer` after an assignment of two or more names in its block, one of
-/// whose names but the last it mentions, with no mention of the last name (the error) in the
+/// Without parsing: a `defer` after an assignment of two or more names from one call in its
+/// block, one of whose names but the last it mentions, with no mention of the last name (the error) in the
 /// statements between them but defers (where the check would have come first).
 fn may_match(lexed: &Lexed) -> bool {
     lexed.all("defer").any(|defer| {
@@ -68,6 +68,7 @@ fn may_match(lexed: &Lexed) -> bool {
                 };
                 !values.is_empty()
                     && lexed.contains(start..assign, ",")
+                    && may_be_single_call(lexed, assign)
                     && lexed.tokens[start].kind != crate::analysis::blocks::Kind::Keyword
                     && values
                         .iter()
@@ -80,6 +81,18 @@ fn may_match(lexed: &Lexed) -> bool {
                     )
             })
     })
+}
+
+/// Whether the right side of the assignment at token `assign` can be one call (the rule passes
+/// over other assignments): it ends with `)` and has no `,` of its own.
+fn may_be_single_call(lexed: &Lexed, assign: usize) -> bool {
+    let end = lexed.statement_end(assign);
+    let token = lexed.tokens[assign];
+    let own_comma = (assign + 1..end).any(|index| {
+        let other = &lexed.tokens[index];
+        other.block == token.block && other.depth == token.depth && lexed.is(index, ",")
+    });
+    end > assign + 1 && lexed.is(end - 1, ")") && !own_comma
 }
 
 /// Whether `name` is used as a variable in `from..to`, outside `defer` statements (which the

@@ -7,6 +7,7 @@
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
+use crate::analysis::blocks::Lexed;
 use crate::analysis::escape::{Policy, Region, RegionKind, trace};
 use crate::analysis::types::Package;
 use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
@@ -33,7 +34,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: crate::transforms::any_go_version,
-    may_match: None,
+    may_match: Some(may_match),
     reasons: &[
         ReasonCode::PassesDefer,
         ReasonCode::PassesCommit,
@@ -64,6 +65,25 @@ struct Transaction<'t> {
     valid_after: Option<Node<'t>>,
     /// The error check (or the `MustBegin` statement): code after it runs with a valid `tx`.
     check: Node<'t>,
+}
+
+/// Without parsing: `.Begin(` (any Begin method; `[` for type arguments) in code, not in a
+/// comment or string, after a `:=` or `=` of its own statement (the query's assignment).
+fn may_match(lexed: &Lexed) -> bool {
+    crate::syntax::known::BEGIN_METHODS
+        .iter()
+        .flat_map(|method| lexed.all(method))
+        .filter(|&method| method >= 1 && lexed.is(method - 1, "."))
+        .filter(|&method| lexed.is(method + 1, "(") || lexed.is(method + 1, "["))
+        .any(|method| {
+            let token = lexed.tokens[method];
+            (lexed.statement_start(method)..method).any(|index| {
+                let other = &lexed.tokens[index];
+                other.block == token.block
+                    && other.depth == token.depth
+                    && matches!(lexed.text_of(index), ":=" | "=")
+            })
+        })
 }
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
