@@ -65,6 +65,8 @@ fn defer_before_check_needs_the_values_of_one_call() {
     assert!(!may_match("defer-before-check", &function(indexed)));
     let called = "\tv, err := get(a, b)\n\tdefer use(v)\n\tif err != nil {\n\t\treturn err\n\t}";
     assert!(may_match("defer-before-check", &function(called)));
+    let literal_argument = "\tv, err := run(func() {\n\t\tg(a, b)\n\t})\n\tdefer use(v)\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(may_match("defer-before-check", &function(literal_argument)));
 }
 
 #[test]
