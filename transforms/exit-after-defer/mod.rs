@@ -12,8 +12,7 @@ use crate::analysis::types::Package;
 use crate::fix::{Finding, FixState};
 use crate::syntax::flow::LOG_FATAL;
 use crate::syntax::indent::line_number;
-use crate::syntax::names::contains;
-use crate::syntax::{descendants, enclosing_function, is_function, selector_call};
+use crate::syntax::{ancestors, enclosing_function, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -146,21 +145,10 @@ fn finding<'a>(analysis: &FileAnalysis<'a>, call: Node<'a>) -> Option<Finding> {
     ) {
         return None;
     }
-    if !ends_program(analysis, call) {
-        return None;
-    }
-    // Defers that ran on every path to the call: earlier statements of a block enclosing it.
-    let skipped: Vec<Node> = descendants(function, |node| {
-        is_function(node) && node.id() != function.id()
-    })
-    .into_iter()
-    .filter(|node| {
-        node.kind() == "defer_statement"
-            && node.end_byte() <= call.start_byte()
-            && node.parent().is_some_and(|block| contains(block, call))
-    })
-    .collect();
-    if skipped.is_empty() {
+    // Before the type question, which builds the function's scopes: most calls that fail
+    // have no defer on their path.
+    let skipped = skipped_defers(function, call);
+    if skipped.is_empty() || !ends_program(analysis, call) {
         return None;
     }
     let mut listed: Vec<String> = skipped
@@ -191,6 +179,24 @@ fn finding<'a>(analysis: &FileAnalysis<'a>, call: Node<'a>) -> Option<Finding> {
         ),
         fix: FixState::ReportOnly,
     })
+}
+
+/// Defers that ran on every path to the call: earlier statements of the blocks around it, up to
+/// its function (no function boundary lies between, the function being the nearest), in source
+/// order.
+fn skipped_defers<'a>(function: Node<'a>, call: Node<'a>) -> Vec<Node<'a>> {
+    let mut skipped = Vec::new();
+    for enclosing in ancestors(call) {
+        let mut cursor = enclosing.walk();
+        skipped.extend(enclosing.named_children(&mut cursor).filter(|statement| {
+            statement.kind() == "defer_statement" && statement.end_byte() <= call.start_byte()
+        }));
+        if enclosing.id() == function.id() {
+            break;
+        }
+    }
+    skipped.sort_by_key(|defer| defer.start_byte());
+    skipped
 }
 
 /// `os.Exit(…)`, `log.Fatal…(…)`, or `logger.Fatal…(…)` on a `*log.Logger` (however the logger
