@@ -98,3 +98,62 @@ fn missing_close_needs_a_function_that_never_closes_the_value() {
     let open = "\tresp, err := http.Get(u)\n\tif err != nil {\n\t\treturn err\n\t}\n\tuse(resp)";
     assert!(may_match("missing-close", &function(open)));
 }
+
+#[test]
+fn exit_after_defer_skips_receivers_of_a_package_type() {
+    let method = "package p\n\nfunc (s *state) f(x int) {\n\tdefer g()\n\ts.Fatalf(\"x\")\n}\n";
+    assert!(!may_match("exit-after-defer", method));
+    let parameter = "package p\n\nfunc f(x int, fn *Func) {\n\tdefer g()\n\tfn.Fatalf(\"x\")\n}\n";
+    assert!(!may_match("exit-after-defer", parameter));
+    let local = "package p\n\nfunc f() {\n\tvar s state\n\tdefer g()\n\ts.Fatalf(\"x\")\n}\n";
+    assert!(!may_match("exit-after-defer", local));
+    // A logger, or a name declared more than once, may be a *log.Logger.
+    let logger = "package p\n\nfunc f(l *log.Logger) {\n\tdefer g()\n\tl.Fatalf(\"x\")\n}\n";
+    assert!(may_match("exit-after-defer", logger));
+    let logger_var =
+        "package p\n\nfunc f() {\n\tvar s *log.Logger\n\tdefer g()\n\ts.Fatalf(\"x\")\n}\n";
+    assert!(may_match("exit-after-defer", logger_var));
+    let twice = "package p\n\nfunc f() {\n\tvar s state\n\t{\n\t\ts := log.Default()\n\t\tdefer g()\n\t\ts.Fatalf(\"x\")\n\t}\n}\n";
+    assert!(may_match("exit-after-defer", twice));
+    let declared_after = "package p\n\nvar s = log.Default()\n\nfunc f() {\n\tdefer g()\n\ts.Fatalf(\"x\")\n\tvar s state\n\t_ = s\n}\n";
+    assert!(may_match("exit-after-defer", declared_after));
+    // With a dot import a bare type name may be log's own `Logger`.
+    let dotted =
+        "package p\n\nimport . \"log\"\n\nfunc f(l *Logger) {\n\tdefer g()\n\tl.Fatalf(\"x\")\n}\n";
+    assert!(may_match("exit-after-defer", dotted));
+}
+
+#[test]
+fn lost_cancel_counts_keyed_values_results_and_fields_as_what_they_are() {
+    let stored = "\tctx, cancel := context.WithCancel(p)\n\treturn &s{c: ctx, stop: cancel, n: 1}";
+    assert!(!may_match("lost-cancel", &function(stored)));
+    let field_set = "\tctx, cancel := context.WithCancel(p)\n\tc.cancel = cancel\n\tuse(ctx)";
+    assert!(!may_match("lost-cancel", &function(field_set)));
+    let returned = "\tctx, cancel := context.WithCancel(p)\n\treturn cancel, ctx";
+    assert!(!may_match("lost-cancel", &function(returned)));
+    // Two plain names on the left: a field is not the rule's.
+    let into_fields = "\tt.ctx, t.cancel = context.WithCancel(p)";
+    assert!(!may_match("lost-cancel", &function(into_fields)));
+    // A case clause's `a, b :=` after its colon assigns, it does not read.
+    let in_case = "\tctx, cancel := context.WithCancel(p)\n\tswitch {\n\tcase ok:\tcancel, x := 1, 2\n\t\tuse(x, cancel)\n\t}\n\tuse(ctx)";
+    assert!(may_match("lost-cancel", &function(in_case)));
+}
+
+#[test]
+fn waitgroup_done_needs_code_that_may_leave_before_a_late_done() {
+    let blocking = "\tgo func() {\n\t\tsema <- struct{}{}\n\t\tdefer wg.Done()\n\t\twork()\n\t}()";
+    assert!(!may_match("waitgroup-done", &function(blocking)));
+    let leaving = "\tgo func() {\n\t\tif bad() {\n\t\t\treturn\n\t\t}\n\t\tdefer wg.Done()\n\t}()";
+    assert!(may_match("waitgroup-done", &function(leaving)));
+    let failing = "\tgo func() {\n\t\tt.Fatal(\"x\")\n\t\tdefer wg.Done()\n\t}()";
+    assert!(may_match("waitgroup-done", &function(failing)));
+    // A return inside a function literal before the defer leaves only that literal.
+    let literal = "\tgo func() {\n\t\tf := func() { return }\n\t\tf()\n\t\tdefer wg.Done()\n\t}()";
+    assert!(!may_match("waitgroup-done", &function(literal)));
+}
+
+#[test]
+fn defer_before_check_needs_the_error_named_after_the_defer() {
+    let never_checked = "\tf, err := open()\n\tdefer f.Close()\n\tuse(f)";
+    assert!(!may_match("defer-before-check", &function(never_checked)));
+}

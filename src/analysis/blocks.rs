@@ -249,6 +249,80 @@ impl<'t> Lexed<'t> {
         })
     }
 
+    /// Whether `name` is declared in the signature of function `function` with a type of the
+    /// package: `name T` or `name *T`, `T` a bare name ending the declaration (not `p.T`, not
+    /// generic, not one of a list of names), in a file without a dot import.
+    pub fn parameter_has_local_type(&self, function: usize, name: &str) -> bool {
+        let Some(keyword) = self.blocks[function].func_keyword else {
+            return false;
+        };
+        let (block, depth) = (self.tokens[keyword].block, self.tokens[keyword].depth);
+        let bare_type_at = |index: usize| {
+            index + 1 < self.tokens.len()
+                && self.tokens[index].kind == Kind::Ident
+                && matches!(self.text_of(index + 1), "," | ")")
+        };
+        !self.has_dot_import()
+            && (keyword + 1..self.blocks[function].open).any(|index| {
+                let token = &self.tokens[index];
+                token.block == block
+                    && token.depth == depth + 1
+                    && self.text_of(index) == name
+                    && index >= 1
+                    && matches!(self.text_of(index - 1), "(" | ",")
+                    && (bare_type_at(index + 1)
+                        || (self.is(index + 1, "*") && bare_type_at(index + 2)))
+            })
+    }
+
+    /// Whether the one declaration of `name` in the own body of function `function` is
+    /// `var name T` or `var name *T` (`T` a bare name ending the statement, in a file without a
+    /// dot import), before token `use_at` in a block enclosing it.
+    pub fn only_declaration_is_var_of_local_type(
+        &self,
+        function: usize,
+        name: &str,
+        use_at: usize,
+    ) -> bool {
+        let mut declarations = self.all_in(name, self.body(function)).filter(|&index| {
+            self.function_of(index) == function
+                && !self.tokens[index].in_signature
+                && self.may_declare_at(index)
+        });
+        let (Some(declaration), None) = (declarations.next(), declarations.next()) else {
+            return false;
+        };
+        let type_at = declaration + 1 + usize::from(self.is(declaration + 1, "*"));
+        declaration >= 1
+            && declaration < use_at
+            && self.is(declaration - 1, "var")
+            && type_at < self.tokens.len()
+            && self.tokens[type_at].kind == Kind::Ident
+            && self.tokens[type_at].ends_statement
+            && self.encloses(self.tokens[declaration].block, self.tokens[use_at].block)
+            && !self.has_dot_import()
+    }
+
+    /// Whether the file imports a package with `.`, which puts its names in the file's scope.
+    fn has_dot_import(&self) -> bool {
+        self.all("import").any(|keyword| {
+            let end = if self.is(keyword + 1, "(") {
+                (keyword + 2..self.tokens.len())
+                    .find(|&index| self.is(index, ")"))
+                    .unwrap_or(self.tokens.len())
+            } else {
+                self.statement_end(keyword)
+            };
+            (keyword + 1..end).any(|index| {
+                self.is(index, ".")
+                    && self
+                        .tokens
+                        .get(index + 1)
+                        .is_some_and(|next| next.kind == Kind::Literal)
+            })
+        })
+    }
+
     /// Whether `name` may be declared or assigned anew in function `function` (literals inside
     /// it included), outside the tokens `except`: `name :=`, `name =`, `name,` in a list,
     /// `var name`, `name` before a type (a parameter), or `name` starting a line of a
@@ -272,6 +346,11 @@ impl<'t> Lexed<'t> {
 
     fn may_declare_at(&self, index: usize) -> bool {
         let next = (index + 1 < self.tokens.len()).then(|| self.text_of(index + 1));
+        // A label, the key of an element (`name: value`) or a field (`x.name = v`) declares no
+        // variable.
+        if next == Some(":") || (index >= 1 && self.is(index - 1, ".")) {
+            return false;
+        }
         let next_is_type = index + 1 < self.tokens.len()
             && (self.tokens[index + 1].kind == Kind::Ident
                 || matches!(
@@ -342,7 +421,8 @@ impl<'t> Lexed<'t> {
     }
 
     /// Whether token `index` (a name) is surely read: called, an argument or operand closing a
-    /// list or statement, not a field (after `.`) nor a key or a target of assignment.
+    /// list or statement, the first result returned, the value of a keyed element
+    /// (`key: name,`), not a field (after `.`) nor a key or a target of assignment.
     pub fn is_read(&self, index: usize) -> bool {
         if index >= 1 && self.is(index - 1, ".") {
             return false;
@@ -352,6 +432,21 @@ impl<'t> Lexed<'t> {
         token.ends_statement
             || matches!(next, Some("(" | ")" | ";" | "}"))
             || (next == Some(",") && token.depth > 0)
+            || (next == Some(",")
+                && index >= 1
+                && (self.is(index - 1, "return")
+                    || (self.is(index - 1, ":") && !self.assigns_after(index))))
+    }
+
+    /// Whether the statement holding token `index` assigns after it (`case 1: a, b := f()`, whose
+    /// `a` follows a colon too): an `=` or `:=` at its depth in its block.
+    fn assigns_after(&self, index: usize) -> bool {
+        let (block, depth) = (self.tokens[index].block, self.tokens[index].depth);
+        (index..self.statement_end(index)).any(|at| {
+            self.tokens[at].block == block
+                && self.tokens[at].depth == depth
+                && matches!(self.text_of(at), "=" | ":=")
+        })
     }
 
     /// The first token of the statement holding token `index`, a token at depth 0 of its block:

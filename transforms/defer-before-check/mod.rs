@@ -44,7 +44,8 @@ pub static RULE: Rule = Rule {
 
 /// Without parsing: a `defer` after an assignment of two or more names from one call in its
 /// block, one of whose names but the last it mentions, with no mention of the last name (the error) in the
-/// statements between them but defers (where the check would have come first).
+/// statements between them but defers (where the check would have come first), and a mention of
+/// it after the defer in the block (the check the defer comes before).
 fn may_match(lexed: &Lexed) -> bool {
     lexed.all("defer").any(|defer| {
         let block = lexed.tokens[defer].block;
@@ -79,6 +80,7 @@ fn may_match(lexed: &Lexed) -> bool {
                         lexed.statement_end(assign),
                         defer,
                     )
+                    && lexed.contains(deferred.end..lexed.blocks[block].close, lexed.text_of(err))
             })
     })
 }

@@ -35,7 +35,8 @@ const LISTED_DEFERS: usize = 3;
 
 /// Without parsing: `.Exit(`/`.Fatal…(` after a `defer` of the same function, in a block the
 /// defer's block encloses; not on a bare `*testing.T`/`*testing.B`/`*testing.F`/`testing.TB`
-/// parameter (`t.Fatal` runs deferred calls, and is most such calls in tests).
+/// parameter (`t.Fatal` runs deferred calls, and is most such calls in tests), nor on a
+/// parameter of a type declared in the package (`f.Fatalf` on `f *Func`: never a `*log.Logger`).
 fn may_match(lexed: &Lexed) -> bool {
     let exits = ["Exit", "Fatal", "Fatalf", "Fatalln"];
     let imports = lexed.imports();
@@ -43,7 +44,7 @@ fn may_match(lexed: &Lexed) -> bool {
         .iter()
         .flat_map(|word| lexed.all(word))
         .filter(|&call| call >= 1 && lexed.is(call - 1, "."))
-        .filter(|&call| !on_testing_parameter(lexed, call))
+        .filter(|&call| !on_parameter_of_other_type(lexed, call))
         .filter(|&call| !on_other_package(lexed, call, &imports))
         .any(|call| {
             let function = lexed.function_of(call);
@@ -65,20 +66,26 @@ const TESTING_TYPES: &[&[&str]] = &[
 ];
 
 /// `t.Fatal(…)` where `t` is a plain identifier that names, in the function the call is in or the
-/// nearest enclosing one declaring it, a testing parameter not declared again there.
-fn on_testing_parameter(lexed: &Lexed, call: usize) -> bool {
+/// nearest enclosing one declaring it, a parameter not declared again there, of a testing type
+/// or of a type of the package (`*Func`, `state`: the check reads it as that named type, never as
+/// `log.Logger`), or a variable declared once there, with a type of the package (`var s state`).
+/// Not in a file with a dot import, where a bare type name may be another package's.
+fn on_parameter_of_other_type(lexed: &Lexed, call: usize) -> bool {
     let Some(receiver) = plain_receiver(lexed, call) else {
         return false;
     };
     let mut function = lexed.function_of(call);
     while function != 0 {
-        if lexed.parameter_has_type(function, receiver, TESTING_TYPES) {
+        if lexed.parameter_has_type(function, receiver, TESTING_TYPES)
+            || lexed.parameter_has_local_type(function, receiver)
+        {
             return !lexed.declares_in_own_body(function, receiver);
         }
-        if lexed.parameter_has_type(function, receiver, &[&[]])
-            || lexed.declares_in_own_body(function, receiver)
-        {
+        if lexed.parameter_has_type(function, receiver, &[&[]]) {
             return false;
+        }
+        if lexed.declares_in_own_body(function, receiver) {
+            return lexed.only_declaration_is_var_of_local_type(function, receiver, call);
         }
         function = lexed.blocks[lexed.blocks[function].parent].function;
     }

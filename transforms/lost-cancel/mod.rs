@@ -43,7 +43,8 @@ pub static RULE: Rule = Rule {
     compiled: std::sync::OnceLock::new(),
 };
 
-/// Without parsing: `ctx, cancel := pkg.WithCancel(…)` (any constructor) whose `cancel` is `_`,
+/// Without parsing: `ctx, cancel := pkg.WithCancel(…)` (any constructor, two plain names on the
+/// left) whose `cancel` is `_`,
 /// or has no read after the statement that surely reads this variable: inside the statement's
 /// block, with no declaration of the name between them.
 fn may_match(lexed: &Lexed) -> bool {
@@ -53,6 +54,12 @@ fn may_match(lexed: &Lexed) -> bool {
         .filter(|&call| call >= 4 && lexed.is(call - 1, ".") && lexed.is(call + 1, "("))
         // The call is the whole right side: `cancel :=`/`=` comes just before `pkg.`.
         .filter(|&call| matches!(lexed.text_of(call - 3), ":=" | "="))
+        // Two plain names on the left (the check takes no field, `t.cancel`, nor a third name).
+        .filter(|&call| {
+            call >= 6
+                && lexed.is(call - 5, ",")
+                && !(call >= 7 && matches!(lexed.text_of(call - 7), "." | ","))
+        })
         .any(|call| {
             let cancel = lexed.text_of(call - 4);
             let start = lexed.statement_start(call);

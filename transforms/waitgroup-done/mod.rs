@@ -74,7 +74,8 @@ impl<'a> Goroutine<'a> {
 }
 
 /// Without parsing: `go func` whose body names `Done` and either names `Add` or has a
-/// `defer` naming `Done` that is not its first statement.
+/// `defer` naming `Done` that is not its first statement, after code that may leave the
+/// goroutine.
 fn may_match(lexed: &Lexed) -> bool {
     lexed
         .all("go")
@@ -91,9 +92,25 @@ fn may_match(lexed: &Lexed) -> bool {
                     && lexed.tokens[index].block == body
                     && index != first_statement
                     && lexed.contains(lexed.statement(index), "Done")
+                    && may_leave_before(lexed, body, index)
             });
             lexed.contains(tokens.clone(), "Done") && (late_done || lexed.contains(tokens, "Add"))
         })
+}
+
+/// The words of the statements that may leave a function (see
+/// [`crate::syntax::flow::Exits::may_leave`]): a `return`, or a call that never returns.
+const LEAVING_WORDS: &[&str] = &[
+    "return", "panic", "Exit", "Fatal", "Fatalf", "Fatalln", "Goexit", "FailNow", "Skip", "Skipf",
+    "SkipNow",
+];
+
+/// Whether a token of goroutine body `body` before token `defer` (not one of a function literal
+/// inside) may leave the goroutine.
+fn may_leave_before(lexed: &Lexed, body: usize, defer: usize) -> bool {
+    (lexed.body(body).start..defer).any(|index| {
+        lexed.function_of(index) == body && LEAVING_WORDS.contains(&lexed.text_of(index))
+    })
 }
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
