@@ -317,7 +317,8 @@ impl Linter {
         package: &PackageContext,
     ) -> Result<Outcome, EngineError> {
         let may_hold_directives = settings.report_unused_ignores
-            && (text.contains("//deferfix:ignore") || text.contains("//nolint:"));
+            && (crate::text::contains(text, "//deferfix:ignore")
+                || crate::text::contains(text, "//nolint:"));
         let candidates = self.candidate_rules(text, settings, go_version);
         if candidates.is_empty() && !may_hold_directives {
             return Ok(Outcome::unfixed(Vec::new(), Vec::new()));

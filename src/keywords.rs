@@ -2,7 +2,7 @@
 //! file as whole Go words, found in one pass over the bytes for all rules (an Aho–Corasick
 //! automaton over every keyword), not one search per keyword and rule.
 
-use aho_corasick::{AhoCorasick, Input};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use crate::text::is_word_byte;
 use crate::transforms::Rule;
@@ -34,7 +34,13 @@ impl KeywordIndex {
         // Only fails for patterns far beyond the automaton's limits: fall back to the
         // one-search-per-word path then.
         let automaton = (!words.is_empty())
-            .then(|| AhoCorasick::new(&words).ok())
+            .then(|| {
+                // A DFA: a few dozen keywords make it small, and it scans fastest.
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&words)
+                    .ok()
+            })
             .flatten();
         KeywordIndex {
             rules: rules.iter().map(|rule| rule.id).collect(),
@@ -59,24 +65,18 @@ impl KeywordIndex {
         match &self.automaton {
             Some(automaton) => {
                 let mut missing = found.len();
-                let mut from = 0;
-                // Every position where a keyword starts, leftmost first (the automaton's
-                // prefilter skips ahead between them); at each, every keyword that starts
-                // there is tested as a whole word, so a longer identifier around one keyword
-                // or a longer keyword at the same place hides nothing.
-                while missing > 0 {
-                    let input = Input::new(bytes).span(from..bytes.len());
-                    let Some(hit) = automaton.find(input) else {
-                        break;
-                    };
-                    let start = hit.start();
-                    for (slot, word) in found.iter_mut().zip(&self.words) {
-                        if !*slot && is_whole_word_at(bytes, start, word) {
-                            *slot = true;
-                            missing -= 1;
+                // Every occurrence of every keyword, overlapping ones included, so a longer
+                // identifier around one keyword or a longer keyword at the same place hides
+                // nothing; each is tested as a whole word.
+                for hit in automaton.find_overlapping_iter(bytes) {
+                    let pattern = hit.pattern().as_usize();
+                    if !found[pattern] && is_whole_word(bytes, hit.start(), hit.end()) {
+                        found[pattern] = true;
+                        missing -= 1;
+                        if missing == 0 {
+                            break;
                         }
                     }
-                    from = start + 1;
                 }
             }
             None => {
@@ -89,10 +89,9 @@ impl KeywordIndex {
     }
 }
 
-fn is_whole_word_at(bytes: &[u8], start: usize, word: &str) -> bool {
-    let end = start + word.len();
-    bytes[start..].starts_with(word.as_bytes())
-        && (start == 0 || !is_word_byte(bytes[start - 1]))
+/// Whether `bytes[start..end]` is not part of a longer identifier.
+fn is_whole_word(bytes: &[u8], start: usize, end: usize) -> bool {
+    (start == 0 || !is_word_byte(bytes[start - 1]))
         && (end >= bytes.len() || !is_word_byte(bytes[end]))
 }
 
@@ -142,6 +141,9 @@ mod tests {
         // Two keywords starting at one place: `Fatal` is part of `Fatalln`.
         assert_eq!(present("log.Fatalln()"), ["Fatalln"]);
         assert_eq!(present("log.Fatal()"), ["Fatal"]);
+        // A keyword ending where a longer one that starts earlier ends: `Begin` in `MustBegin`.
+        assert_eq!(present("db.MustBegin()"), ["MustBegin"]);
+        assert_eq!(present("xMustBegin Begin"), ["Begin"]);
     }
 
     #[test]

@@ -43,8 +43,11 @@ impl SourceText {
         };
         // Only a file that uses CRLF on every line is normalised; a file with mixed endings is
         // left byte for byte as it is, so converting back can never touch a line it should not.
-        let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-        let crlf = newlines > 0 && text.matches("\r\n").count() == newlines;
+        // Most files have no `\r` at all: one vectorised search says so.
+        let crlf = memchr::memchr(b'\r', text.as_bytes()).is_some() && {
+            let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+            newlines > 0 && memchr::memmem::find_iter(text.as_bytes(), b"\r\n").count() == newlines
+        };
         let text = if crlf {
             text.replace("\r\n", "\n")
         } else {

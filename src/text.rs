@@ -31,6 +31,12 @@ impl Edit {
     }
 }
 
+/// Whether `needle` occurs in `text`: memchr's vectorised search, several times faster than
+/// `str::contains` over a whole file, and this runs on every file of a tree.
+pub fn contains(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// Whether `word` occurs in `bytes` as a whole Go word (not part of a longer identifier).
 pub fn contains_word(bytes: &[u8], word: &str) -> bool {
     word_offsets(bytes, word).next().is_some()
