@@ -231,21 +231,31 @@ impl<'t> Lexed<'t> {
     /// type inside it) with one of `types`, each given as its tokens (`["*", "testing", ".",
     /// "T"]`).
     pub fn parameter_has_type(&self, function: usize, name: &str, types: &[&[&str]]) -> bool {
-        let Some(keyword) = self.blocks[function].func_keyword else {
-            return false;
-        };
-        let (block, depth) = (self.tokens[keyword].block, self.tokens[keyword].depth);
-        (keyword + 1..self.blocks[function].open).any(|index| {
+        self.in_signature_of(function, name).any(|index| {
+            types.iter().any(|spelled| {
+                spelled
+                    .iter()
+                    .enumerate()
+                    .all(|(offset, word)| self.is(index + 1 + offset, word))
+            })
+        })
+    }
+
+    /// The tokens spelled `name` in the parameter, receiver and result lists of function
+    /// `function` (not in a function type inside them).
+    fn in_signature_of<'s>(
+        &'s self,
+        function: usize,
+        name: &'s str,
+    ) -> impl Iterator<Item = usize> + 's {
+        let keyword = self.blocks[function].func_keyword;
+        let signature = keyword.map_or(0..0, |keyword| keyword + 1..self.blocks[function].open);
+        let (block, depth) = keyword.map_or((0, 0), |keyword| {
+            (self.tokens[keyword].block, self.tokens[keyword].depth)
+        });
+        signature.filter(move |&index| {
             let token = &self.tokens[index];
-            token.block == block
-                && token.depth == depth + 1
-                && self.text_of(index) == name
-                && types.iter().any(|spelled| {
-                    spelled
-                        .iter()
-                        .enumerate()
-                        .all(|(offset, word)| self.is(index + 1 + offset, word))
-                })
+            token.block == block && token.depth == depth + 1 && self.text_of(index) == name
         })
     }
 
@@ -253,22 +263,14 @@ impl<'t> Lexed<'t> {
     /// package: `name T` or `name *T`, `T` a bare name ending the declaration (not `p.T`, not
     /// generic, not one of a list of names), in a file without a dot import.
     pub fn parameter_has_local_type(&self, function: usize, name: &str) -> bool {
-        let Some(keyword) = self.blocks[function].func_keyword else {
-            return false;
-        };
-        let (block, depth) = (self.tokens[keyword].block, self.tokens[keyword].depth);
         let bare_type_at = |index: usize| {
             index + 1 < self.tokens.len()
                 && self.tokens[index].kind == Kind::Ident
                 && matches!(self.text_of(index + 1), "," | ")")
         };
         !self.has_dot_import()
-            && (keyword + 1..self.blocks[function].open).any(|index| {
-                let token = &self.tokens[index];
-                token.block == block
-                    && token.depth == depth + 1
-                    && self.text_of(index) == name
-                    && index >= 1
+            && self.in_signature_of(function, name).any(|index| {
+                index >= 1
                     && matches!(self.text_of(index - 1), "(" | ",")
                     && (bare_type_at(index + 1)
                         || (self.is(index + 1, "*") && bare_type_at(index + 2)))
