@@ -107,6 +107,12 @@ fn exit_after_defer_skips_receivers_of_a_package_type() {
     assert!(!may_match("exit-after-defer", parameter));
     let local = "package p\n\nfunc f() {\n\tvar s state\n\tdefer g()\n\ts.Fatalf(\"x\")\n}\n";
     assert!(!may_match("exit-after-defer", local));
+    // A keyed value (`{t: t}`) declares nothing: `t` is still the testing parameter.
+    let keyed = "\tc := conn{t: t, n: 1}\n\tdefer c.Close()\n\tt.Fatal(\"x\")";
+    assert!(!may_match("exit-after-defer", &function(keyed)));
+    let case_clause =
+        "\tdefer g()\n\tswitch {\n\tcase ok:\tt, x := log.Default(), 1\n\t\tt.Fatal(x)\n\t}";
+    assert!(may_match("exit-after-defer", &function(case_clause)));
     // A logger, or a name declared more than once, may be a *log.Logger.
     let logger = "package p\n\nfunc f(l *log.Logger) {\n\tdefer g()\n\tl.Fatalf(\"x\")\n}\n";
     assert!(may_match("exit-after-defer", logger));

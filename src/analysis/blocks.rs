@@ -353,6 +353,11 @@ impl<'t> Lexed<'t> {
         if next == Some(":") || (index >= 1 && self.is(index - 1, ".")) {
             return false;
         }
+        // The value of a keyed element (`{t: t, …}`), not `case 1: a, b := f()`.
+        if next == Some(",") && index >= 1 && self.is(index - 1, ":") && !self.assigns_after(index)
+        {
+            return false;
+        }
         let next_is_type = index + 1 < self.tokens.len()
             && (self.tokens[index + 1].kind == Kind::Ident
                 || matches!(
