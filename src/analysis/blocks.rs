@@ -261,25 +261,24 @@ impl<'t> Lexed<'t> {
 
     /// Whether `name` is declared in the signature of function `function` with a type of the
     /// package: `name T` or `name *T`, `T` a bare name ending the declaration (not `p.T`, not
-    /// generic, not one of a list of names), in a file without a dot import.
+    /// generic, not one of a list of names). A dot import can make `T` another package's: the
+    /// caller asks.
     pub fn parameter_has_local_type(&self, function: usize, name: &str) -> bool {
         let bare_type_at = |index: usize| {
             index + 1 < self.tokens.len()
                 && self.tokens[index].kind == Kind::Ident
                 && matches!(self.text_of(index + 1), "," | ")")
         };
-        !self.has_dot_import()
-            && self.in_signature_of(function, name).any(|index| {
-                index >= 1
-                    && matches!(self.text_of(index - 1), "(" | ",")
-                    && (bare_type_at(index + 1)
-                        || (self.is(index + 1, "*") && bare_type_at(index + 2)))
-            })
+        self.in_signature_of(function, name).any(|index| {
+            index >= 1
+                && matches!(self.text_of(index - 1), "(" | ",")
+                && (bare_type_at(index + 1) || (self.is(index + 1, "*") && bare_type_at(index + 2)))
+        })
     }
 
     /// Whether the one declaration of `name` in the own body of function `function` is
-    /// `var name T` or `var name *T` (`T` a bare name ending the statement, in a file without a
-    /// dot import), before token `use_at` in a block enclosing it.
+    /// `var name T` or `var name *T` (`T` a bare name ending the statement, as in
+    /// [`Lexed::parameter_has_local_type`]), before token `use_at` in a block enclosing it.
     pub fn only_declaration_is_var_of_local_type(
         &self,
         function: usize,
@@ -302,27 +301,6 @@ impl<'t> Lexed<'t> {
             && self.tokens[type_at].kind == Kind::Ident
             && self.tokens[type_at].ends_statement
             && self.encloses(self.tokens[declaration].block, self.tokens[use_at].block)
-            && !self.has_dot_import()
-    }
-
-    /// Whether the file imports a package with `.`, which puts its names in the file's scope.
-    fn has_dot_import(&self) -> bool {
-        self.all("import").any(|keyword| {
-            let end = if self.is(keyword + 1, "(") {
-                (keyword + 2..self.tokens.len())
-                    .find(|&index| self.is(index, ")"))
-                    .unwrap_or(self.tokens.len())
-            } else {
-                self.statement_end(keyword)
-            };
-            (keyword + 1..end).any(|index| {
-                self.is(index, ".")
-                    && self
-                        .tokens
-                        .get(index + 1)
-                        .is_some_and(|next| next.kind == Kind::Literal)
-            })
-        })
     }
 
     /// Whether `name` may be declared or assigned anew in function `function` (literals inside
@@ -353,9 +331,7 @@ impl<'t> Lexed<'t> {
         if next == Some(":") || (index >= 1 && self.is(index - 1, ".")) {
             return false;
         }
-        // The value of a keyed element (`{t: t, …}`), not `case 1: a, b := f()`.
-        if next == Some(",") && index >= 1 && self.is(index - 1, ":") && !self.assigns_after(index)
-        {
+        if self.is_keyed_value(index) {
             return false;
         }
         let next_is_type = index + 1 < self.tokens.len()
@@ -439,10 +415,17 @@ impl<'t> Lexed<'t> {
         token.ends_statement
             || matches!(next, Some("(" | ")" | ";" | "}"))
             || (next == Some(",") && token.depth > 0)
-            || (next == Some(",")
-                && index >= 1
-                && (self.is(index - 1, "return")
-                    || (self.is(index - 1, ":") && !self.assigns_after(index))))
+            || (next == Some(",") && index >= 1 && self.is(index - 1, "return"))
+            || self.is_keyed_value(index)
+    }
+
+    /// Whether token `index` is the value of a keyed element followed by more (`{t: t, …}`),
+    /// not the first name of `case 1: a, b := f()`, which follows a colon too.
+    fn is_keyed_value(&self, index: usize) -> bool {
+        index >= 1
+            && self.is(index - 1, ":")
+            && self.is(index + 1, ",")
+            && !self.assigns_after(index)
     }
 
     /// Whether the statement holding token `index` assigns after it (`case 1: a, b := f()`, whose

@@ -188,7 +188,7 @@ pub struct Exits {
 pub const LOG_FATAL: &[&str] = &["Fatal", "Fatalf", "Fatalln"];
 
 /// `testing.TB` methods that stop the test with `runtime.Goexit` (deferred calls do run).
-const TEST_STOPS: &[&str] = &["Fatal", "Fatalf", "FailNow", "Skip", "Skipf", "SkipNow"];
+pub const TEST_STOPS: &[&str] = &["Fatal", "Fatalf", "FailNow", "Skip", "Skipf", "SkipNow"];
 
 impl Exits {
     /// The exits of a file whose imports are already read.

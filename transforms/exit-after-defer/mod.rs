@@ -36,15 +36,18 @@ const LISTED_DEFERS: usize = 3;
 /// Without parsing: `.Exit(`/`.Fatal…(` after a `defer` of the same function, in a block the
 /// defer's block encloses; not on a bare `*testing.T`/`*testing.B`/`*testing.F`/`testing.TB`
 /// parameter (`t.Fatal` runs deferred calls, and is most such calls in tests), nor on a
-/// parameter of a type declared in the package (`f.Fatalf` on `f *Func`: never a `*log.Logger`).
+/// parameter or variable of a type declared in the package (`f.Fatalf` on `f *Func`: never a
+/// `*log.Logger`).
 fn may_match(lexed: &Lexed) -> bool {
     let exits = ["Exit", "Fatal", "Fatalf", "Fatalln"];
     let imports = lexed.imports();
+    // A dot import can make a bare type name another package's, `log`'s `Logger` too.
+    let dot_import = imports.iter().any(|(name, _)| name == ".");
     exits
         .iter()
         .flat_map(|word| lexed.all(word))
         .filter(|&call| call >= 1 && lexed.is(call - 1, "."))
-        .filter(|&call| !on_parameter_of_other_type(lexed, call))
+        .filter(|&call| !on_parameter_of_other_type(lexed, call, dot_import))
         .filter(|&call| !on_other_package(lexed, call, &imports))
         .any(|call| {
             let function = lexed.function_of(call);
@@ -70,14 +73,14 @@ const TESTING_TYPES: &[&[&str]] = &[
 /// or of a type of the package (`*Func`, `state`: the check reads it as that named type, never as
 /// `log.Logger`), or a variable declared once there, with a type of the package (`var s state`).
 /// Not in a file with a dot import, where a bare type name may be another package's.
-fn on_parameter_of_other_type(lexed: &Lexed, call: usize) -> bool {
+fn on_parameter_of_other_type(lexed: &Lexed, call: usize, dot_import: bool) -> bool {
     let Some(receiver) = plain_receiver(lexed, call) else {
         return false;
     };
     let mut function = lexed.function_of(call);
     while function != 0 {
         if lexed.parameter_has_type(function, receiver, TESTING_TYPES)
-            || lexed.parameter_has_local_type(function, receiver)
+            || (!dot_import && lexed.parameter_has_local_type(function, receiver))
         {
             return !lexed.declares_in_own_body(function, receiver);
         }
@@ -85,7 +88,8 @@ fn on_parameter_of_other_type(lexed: &Lexed, call: usize) -> bool {
             return false;
         }
         if lexed.declares_in_own_body(function, receiver) {
-            return lexed.only_declaration_is_var_of_local_type(function, receiver, call);
+            return !dot_import
+                && lexed.only_declaration_is_var_of_local_type(function, receiver, call);
         }
         function = lexed.blocks[lexed.blocks[function].parent].function;
     }

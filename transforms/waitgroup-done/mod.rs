@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use crate::analysis::FileAnalysis;
 use crate::analysis::types::{Package, Type};
 use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
-use crate::syntax::flow::{Exits, repeats_within};
+use crate::syntax::flow::{Exits, LOG_FATAL, TEST_STOPS, repeats_within};
 use crate::syntax::names::{assignment_targets, contains, root_identifier};
 use crate::syntax::statements::move_before;
 use crate::syntax::{block_statements, descendants, is_function, selector_call};
@@ -98,18 +98,16 @@ fn may_match(lexed: &Lexed) -> bool {
         })
 }
 
-/// The words of the statements that may leave a function (see
-/// [`crate::syntax::flow::Exits::may_leave`]): a `return`, or a call that never returns.
-const LEAVING_WORDS: &[&str] = &[
-    "return", "panic", "Exit", "Fatal", "Fatalf", "Fatalln", "Goexit", "FailNow", "Skip", "Skipf",
-    "SkipNow",
-];
-
 /// Whether a token of goroutine body `body` before token `defer` (not one of a function literal
-/// inside) may leave the goroutine.
+/// inside) may leave the goroutine: a `return`, or a word of a call that never returns (see
+/// [`Exits::may_leave`]).
 fn may_leave_before(lexed: &Lexed, body: usize, defer: usize) -> bool {
     (lexed.body(body).start..defer).any(|index| {
-        lexed.function_of(index) == body && LEAVING_WORDS.contains(&lexed.text_of(index))
+        let word = lexed.text_of(index);
+        lexed.function_of(index) == body
+            && (matches!(word, "return" | "panic" | "Exit" | "Goexit")
+                || LOG_FATAL.contains(&word)
+                || TEST_STOPS.contains(&word))
     })
 }
 
