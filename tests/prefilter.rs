@@ -49,6 +49,32 @@ fn exit_after_defer_skips_testing_parameters_and_other_packages() {
     assert!(!may_match("exit-after-defer", &function(before)));
 }
 
+/// The import `base` is hidden only where a name `base` is in scope: in the call's function, a
+/// function around it, or at the top level.
+#[test]
+fn exit_after_defer_reads_a_package_name_as_hidden_only_around_the_call() {
+    let file = |elsewhere: &str, around: &str| {
+        format!(
+            "package p\n\nimport \"example.com/base\"\n\n{elsewhere}\n\nfunc f(xs []string) {{\n{around}\tdefer g()\n\tbase.Fatalf(\"x\")\n}}\n"
+        )
+    };
+    assert!(!may_match("exit-after-defer", &file("", "")));
+    let other_function = "func h(p string) {\n\tbase := filepath.Base(p)\n\tuse(base)\n}";
+    assert!(!may_match("exit-after-defer", &file(other_function, "")));
+    let literal_beside = "\tfunc() {\n\t\tbase := 1\n\t\tuse(base)\n\t}()\n";
+    assert!(!may_match("exit-after-defer", &file("", literal_beside)));
+    let this_function = "\tbase := log.New(os.Stderr, \"\", 0)\n";
+    assert!(may_match("exit-after-defer", &file("", this_function)));
+    let top_level = "var base = log.Default()";
+    assert!(may_match("exit-after-defer", &file(top_level, "")));
+    // A top-level function's parameters are at the top level for the lexer: let through.
+    let other_signature = "func h(base string) {}";
+    assert!(may_match("exit-after-defer", &file(other_signature, "")));
+    let around_literal =
+        "func outer(base *log.Logger) {\n\tfunc() {\n\t\tdefer g()\n\t\tbase.Fatal(1)\n\t}()\n}";
+    assert!(may_match("exit-after-defer", &file(around_literal, "")));
+}
+
 #[test]
 fn defer_before_check_needs_the_check_after_the_defer() {
     let misplaced = "\tf, err := open()\n\tdefer f.Close()\n\tif err != nil {\n\t\treturn err\n\t}";

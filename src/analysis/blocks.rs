@@ -146,6 +146,14 @@ impl<'t> Lexed<'t> {
         self.blocks[self.tokens[index].block].function
     }
 
+    /// The functions token `index` is in, innermost first, then 0 (the top level).
+    pub fn functions_around(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        let innermost = self.function_of(index);
+        std::iter::successors(Some(innermost), move |&function| {
+            (function != 0).then(|| self.blocks[self.blocks[function].parent].function)
+        })
+    }
+
     /// Whether block `outer` is `inner` or encloses it.
     pub fn encloses(&self, outer: usize, inner: usize) -> bool {
         let mut block = inner;

@@ -97,7 +97,7 @@ fn on_parameter_of_other_type(lexed: &Lexed, call: usize, dot_import: bool) -> b
 }
 
 /// `pkg.Fatal(…)`/`pkg.Exit(…)` where `pkg` is the file's import of a package other than `log`
-/// (for `Fatal…`) or `os` (for `Exit`), not declared again in the function: never an exit.
+/// (for `Fatal…`) or `os` (for `Exit`), not declared again around the call: never an exit.
 fn on_other_package(lexed: &Lexed, call: usize, imports: &[(String, String)]) -> bool {
     let Some(receiver) = plain_receiver(lexed, call) else {
         return false;
@@ -111,13 +111,17 @@ fn on_other_package(lexed: &Lexed, call: usize, imports: &[(String, String)]) ->
         .all("import")
         .map(|keyword| lexed.statement(keyword))
         .collect();
-    // Anywhere but the imports, the name only ever before `.`: no variable, parameter or
-    // function of that name hides the package.
+    // In the functions around the call (their signatures are in the function around each) and
+    // at the top level, but for the imports, the name only ever before `.`: no variable,
+    // parameter or function of that name hides the package there. A name declared in another
+    // function is that function's own (`base := filepath.Base(p)` elsewhere in the file).
+    let around: Vec<usize> = lexed.functions_around(call).collect();
     imports
         .iter()
         .any(|(name, path)| name == receiver && path != exiting)
         && !(0..lexed.tokens.len())
             .filter(|&index| lexed.text_of(index) == receiver)
+            .filter(|&index| around.contains(&lexed.function_of(index)))
             .filter(|index| {
                 !import_declarations
                     .iter()
