@@ -280,6 +280,7 @@ impl Linter {
         text: &str,
         settings: &Settings,
         go_version: Option<GoVersion>,
+        package: &PackageContext,
     ) -> Vec<&'static Rule> {
         let keywords = match self.keywords.take() {
             Some(index) if index.is_for(&settings.rules) => index,
@@ -297,7 +298,7 @@ impl Linter {
             .filter(|rule| match rule.may_match {
                 Some(may_match) if settings.lexical_prefilter => {
                     let lexed = lexed.get_or_init(|| Lexed::new(text));
-                    !lexed.is_reliable() || may_match(lexed)
+                    !lexed.is_reliable() || may_match(lexed, package)
                 }
                 _ => true,
             })
@@ -319,7 +320,7 @@ impl Linter {
         let may_hold_directives = settings.report_unused_ignores
             && (crate::text::contains(text, "//deferfix:ignore")
                 || crate::text::contains(text, "//nolint:"));
-        let candidates = self.candidate_rules(text, settings, go_version);
+        let candidates = self.candidate_rules(text, settings, go_version, package);
         if candidates.is_empty() && !may_hold_directives {
             return Ok(Outcome::unfixed(Vec::new(), Vec::new()));
         }
@@ -450,7 +451,7 @@ impl Linter {
         let (text, tree) = (current.text.as_str(), &current.parsed.tree);
         let directives = suppress::directives(tree, text);
         let mut used = vec![false; directives.len()];
-        let candidates = self.candidate_rules(text, pass.settings, pass.go_version);
+        let candidates = self.candidate_rules(text, pass.settings, pass.go_version, pass.package);
         let found = self.lint_tree(text, tree, &candidates, pass);
         suppress::apply(found, &directives, text, &mut used).0
     }
@@ -773,7 +774,7 @@ mod tests {
         let settings = Settings::all_rules(None);
         let ids = |text: &str| -> Vec<&str> {
             Linter::default()
-                .candidate_rules(text, &settings, None)
+                .candidate_rules(text, &settings, None, &PackageContext::alone())
                 .iter()
                 .map(|rule| rule.id)
                 .collect()

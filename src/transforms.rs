@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use crate::analysis::FileAnalysis;
 use crate::analysis::blocks::Lexed;
+use crate::analysis::package::PackageContext;
 use crate::fix::{Finding, ReasonCode};
 use crate::goversion::GoVersion;
 /// Rules match with these and quote code with this; they live in the layers below.
@@ -65,9 +66,11 @@ pub struct Rule {
     /// version (`None`: no go.mod); when not, the file is not even parsed for it.
     pub applies_to: fn(Option<GoVersion>, &str) -> bool,
     /// A finer test than the keywords, on the file's tokens and blocks without parsing (see
-    /// [`crate::analysis::blocks`]): `false` only when the rule surely finds nothing in the file,
-    /// which is then not parsed for it. `None`: the keywords decide.
-    pub may_match: Option<fn(&Lexed) -> bool>,
+    /// [`crate::analysis::blocks`]), and when it must, on what the package's other files say
+    /// (read as text, see [`PackageContext::others_may_give`]): `false` only when the rule
+    /// surely finds nothing in the file, which is then not parsed for it. `None`: the keywords
+    /// decide.
+    pub may_match: Option<fn(&Lexed, &PackageContext) -> bool>,
     /// The reason codes this rule's held-back fixes can carry (listed by `--explain`).
     pub reasons: &'static [ReasonCode],
     /// Turns the query's matches into findings. Pure: no I/O.

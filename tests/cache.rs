@@ -328,3 +328,31 @@ fn another_build_of_the_same_version_does_not_reuse_entries() {
     assert_eq!(from_cache(&output), 0, "{}", stderr(&output));
     same_output(&first, &output);
 }
+
+/// exit-after-defer's lexical test reads the other files of the package to learn whether a
+/// `*log.Logger` can be had at all: a file it passes over is analysed again when another file
+/// starts making one.
+#[test]
+fn a_file_the_prefilter_passed_over_by_its_package_is_analysed_again() {
+    let exits =
+        "package p\n\nfunc (s *S) run() {\n\tdefer s.cleanup()\n\ts.l.Fatalf(\"boom\")\n}\n";
+    let no_logger = "package p\n\nimport \"log\"\n\ntype S struct{ l *W }\n\ntype W struct{}\n\nfunc (*W) Fatalf(string) {}\n\nfunc (*S) cleanup() {}\n\nfunc p() { log.Printf(\"x\") }\n";
+    let dir = tree(&[("a.go", exits.as_bytes()), ("b.go", no_logger.as_bytes())]);
+    let cache = tempfile::tempdir().unwrap();
+    let args = ["--check", "--select", "exit-after-defer"];
+    let before = run(dir.path(), cache.path(), &args);
+    same_output(&before, &uncached(dir.path(), &args));
+    assert!(!stdout(&before).contains("a.go"), "{}", stdout(&before));
+    let logger = no_logger
+        .replace("l *W", "l *log.Logger")
+        .replace("log.Printf(\"x\")", "_ = log.Default()");
+    std::fs::write(dir.path().join("b.go"), logger).unwrap();
+    let after = run(dir.path(), cache.path(), &args);
+    same_output(&after, &uncached(dir.path(), &args));
+    assert!(
+        stdout(&after).contains("a.go:5:2: exit-after-defer"),
+        "{}",
+        stdout(&after)
+    );
+    assert_eq!(from_cache(&after), 0, "{}", stderr(&after));
+}

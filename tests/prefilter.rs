@@ -4,15 +4,21 @@
 //! the fuzz targets; this file pins what they are for, that they skip.
 
 use deferfix::analysis::blocks::Lexed;
+use deferfix::analysis::package::PackageContext;
 
 fn may_match(rule: &str, text: &str) -> bool {
     let rule = deferfix::transforms::find(rule).unwrap();
     let test = rule.may_match.expect("the rule has a lexical test");
-    test(&Lexed::new(text))
+    test(&Lexed::new(text), &PackageContext::alone())
 }
 
 fn function(body: &str) -> String {
     format!("package p\n\nfunc f(t *testing.T, xs []string) error {{\n{body}\n}}\n")
+}
+
+/// [`function`] in a file that imports `log`.
+fn logging_function(body: &str) -> String {
+    function(body).replacen("package p\n", "package p\n\nimport \"log\"\n", 1)
 }
 
 #[test]
@@ -40,9 +46,9 @@ fn exit_after_defer_skips_testing_parameters_and_other_packages() {
     let test = "\tdefer g()\n\tt.Fatal(\"x\")";
     assert!(!may_match("exit-after-defer", &function(test)));
     let shadowed = "\tt := log.New(os.Stderr, \"\", 0)\n\tdefer g()\n\tt.Fatal(\"x\")";
-    assert!(may_match("exit-after-defer", &function(shadowed)));
+    assert!(may_match("exit-after-defer", &logging_function(shadowed)));
     let logged = "\tdefer g()\n\tlog.Fatal(\"x\")";
-    assert!(may_match("exit-after-defer", &function(logged)));
+    assert!(may_match("exit-after-defer", &logging_function(logged)));
     let other = "package p\n\nimport \"example.com/base\"\n\nfunc f() {\n\tdefer g()\n\tbase.Fatalf(\"x\")\n}\n";
     assert!(!may_match("exit-after-defer", other));
     let before = "\tlog.Fatal(\"x\")\n\tdefer g()";
@@ -55,7 +61,7 @@ fn exit_after_defer_skips_testing_parameters_and_other_packages() {
 fn exit_after_defer_reads_a_package_name_as_hidden_only_around_the_call() {
     let file = |elsewhere: &str, around: &str| {
         format!(
-            "package p\n\nimport \"example.com/base\"\n\n{elsewhere}\n\nfunc f(xs []string) {{\n{around}\tdefer g()\n\tbase.Fatalf(\"x\")\n}}\n"
+            "package p\n\nimport (\n\t\"example.com/base\"\n\t\"log\"\n)\n\n{elsewhere}\n\nfunc f(xs []string) {{\n{around}\tdefer g()\n\tbase.Fatalf(\"x\")\n}}\n"
         )
     };
     assert!(!may_match("exit-after-defer", &file("", "")));
@@ -68,7 +74,7 @@ fn exit_after_defer_reads_a_package_name_as_hidden_only_around_the_call() {
     let top_level = "var base = log.Default()";
     assert!(may_match("exit-after-defer", &file(top_level, "")));
     // A top-level function's parameters are at the top level for the lexer: let through.
-    let other_signature = "func h(base string) {}";
+    let other_signature = "func h(base *log.Logger) {}";
     assert!(may_match("exit-after-defer", &file(other_signature, "")));
     let around_literal =
         "func outer(base *log.Logger) {\n\tfunc() {\n\t\tdefer g()\n\t\tbase.Fatal(1)\n\t}()\n}";
@@ -138,16 +144,18 @@ fn exit_after_defer_skips_receivers_of_a_package_type() {
     assert!(!may_match("exit-after-defer", &function(keyed)));
     let case_clause =
         "\tdefer g()\n\tswitch {\n\tcase ok:\tt, x := log.Default(), 1\n\t\tt.Fatal(x)\n\t}";
-    assert!(may_match("exit-after-defer", &function(case_clause)));
+    assert!(may_match(
+        "exit-after-defer",
+        &logging_function(case_clause)
+    ));
     // A logger, or a name declared more than once, may be a *log.Logger.
-    let logger = "package p\n\nfunc f(l *log.Logger) {\n\tdefer g()\n\tl.Fatalf(\"x\")\n}\n";
+    let logger = "package p\n\nimport \"log\"\n\nfunc f(l *log.Logger) {\n\tdefer g()\n\tl.Fatalf(\"x\")\n}\n";
     assert!(may_match("exit-after-defer", logger));
-    let logger_var =
-        "package p\n\nfunc f() {\n\tvar s *log.Logger\n\tdefer g()\n\ts.Fatalf(\"x\")\n}\n";
+    let logger_var = "package p\n\nimport \"log\"\n\nfunc f() {\n\tvar s *log.Logger\n\tdefer g()\n\ts.Fatalf(\"x\")\n}\n";
     assert!(may_match("exit-after-defer", logger_var));
-    let twice = "package p\n\nfunc f() {\n\tvar s state\n\t{\n\t\ts := log.Default()\n\t\tdefer g()\n\t\ts.Fatalf(\"x\")\n\t}\n}\n";
+    let twice = "package p\n\nimport \"log\"\n\nfunc f() {\n\tvar s state\n\t{\n\t\ts := log.Default()\n\t\tdefer g()\n\t\ts.Fatalf(\"x\")\n\t}\n}\n";
     assert!(may_match("exit-after-defer", twice));
-    let declared_after = "package p\n\nvar s = log.Default()\n\nfunc f() {\n\tdefer g()\n\ts.Fatalf(\"x\")\n\tvar s state\n\t_ = s\n}\n";
+    let declared_after = "package p\n\nimport \"log\"\n\nvar s = log.Default()\n\nfunc f() {\n\tdefer g()\n\ts.Fatalf(\"x\")\n\tvar s state\n\t_ = s\n}\n";
     assert!(may_match("exit-after-defer", declared_after));
     // With a dot import a bare type name may be log's own `Logger`.
     let dotted =
@@ -188,4 +196,88 @@ fn waitgroup_done_needs_code_that_may_leave_before_a_late_done() {
 fn defer_before_check_needs_the_error_named_after_the_defer() {
     let never_checked = "\tf, err := open()\n\tdefer f.Close()\n\tuse(f)";
     assert!(!may_match("defer-before-check", &function(never_checked)));
+}
+
+fn may_match_in(rule: &str, files: &[(&str, &str)]) -> bool {
+    let rule = deferfix::transforms::find(rule).unwrap();
+    let test = rule.may_match.expect("the rule has a lexical test");
+    let sources = files
+        .iter()
+        .map(|(name, text)| (name.to_string(), std::sync::Arc::from(*text)))
+        .collect();
+    let index = std::sync::Arc::new(deferfix::analysis::package::DirIndex::from_sources(sources));
+    let package = PackageContext::in_memory(index, files[0].0);
+    test(&Lexed::new(files[0].1), &package)
+}
+
+/// `b.Fatalf` on a value the lexer cannot type ends the program only if it is a `*log.Logger`,
+/// which the analysis derives only from code that names `log`'s `Logger`, `New` or `Default`
+/// (in the file or another file of the package) or from `log`'s own package.
+#[test]
+fn exit_after_defer_needs_a_way_to_a_logger() {
+    let ranged = |imports: &str, extra: &str| {
+        format!(
+            "package ssa\n\n{imports}\n\nfunc f(fn *Func) {{\n\tdefer g()\n\tfor _, b := range fn.Blocks {{\n\t\tb.Fatalf(\"x\")\n\t}}\n}}\n{extra}"
+        )
+    };
+    assert!(!may_match("exit-after-defer", &ranged("", "")));
+    let printing = "func p() { log.Printf(\"x\") }\n";
+    assert!(!may_match(
+        "exit-after-defer",
+        &ranged("import \"log\"", printing)
+    ));
+    let making = "var l = log.New(nil, \"\", 0)\n";
+    assert!(may_match(
+        "exit-after-defer",
+        &ranged("import \"log\"", making)
+    ));
+    let aliased = "var l *lg.Logger\n";
+    assert!(may_match(
+        "exit-after-defer",
+        &ranged("import lg \"log\"", aliased)
+    ));
+    let own = ranged("", "").replacen("package ssa", "package log", 1);
+    assert!(may_match("exit-after-defer", &own));
+
+    let file = ranged("", "");
+    let sibling_printing = format!("package ssa\n\nimport \"log\"\n\n{printing}");
+    assert!(!may_match_in(
+        "exit-after-defer",
+        &[("a.go", &file), ("b.go", &sibling_printing)]
+    ));
+    let sibling_making = format!("package ssa\n\nimport \"log\"\n\n{making}");
+    assert!(may_match_in(
+        "exit-after-defer",
+        &[("a.go", &file), ("b.go", &sibling_making)]
+    ));
+    // The file's own name in the index is the text being analysed, not what is on disk.
+    assert!(!may_match_in(
+        "exit-after-defer",
+        &[("a.go", &file), ("a.go", &sibling_making)]
+    ));
+}
+
+/// Only `os.Exit` exits: `Exit` on anything but an import of `os` is passed over.
+#[test]
+fn exit_after_defer_reads_exit_only_on_os() {
+    let file = |imports: &str, call: &str| {
+        format!("package p\n\n{imports}\n\nfunc f(p *Proc) {{\n\tdefer g()\n\t{call}\n}}\n")
+    };
+    assert!(may_match(
+        "exit-after-defer",
+        &file("import \"os\"", "os.Exit(1)")
+    ));
+    assert!(may_match(
+        "exit-after-defer",
+        &file("import sys \"os\"", "sys.Exit(1)")
+    ));
+    assert!(!may_match(
+        "exit-after-defer",
+        &file("import \"os\"", "p.Exit(1)")
+    ));
+    assert!(!may_match("exit-after-defer", &file("", "os.Exit(1)")));
+    assert!(!may_match(
+        "exit-after-defer",
+        &file("import \"os\"", "p.os.Exit(1)")
+    ));
 }

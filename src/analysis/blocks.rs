@@ -146,6 +146,11 @@ impl<'t> Lexed<'t> {
         self.blocks[self.tokens[index].block].function
     }
 
+    /// The text the tokens are of.
+    pub fn text(&self) -> &'t str {
+        self.text
+    }
+
     /// The functions token `index` is in, innermost first, then 0 (the top level).
     pub fn functions_around(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
         let innermost = self.function_of(index);

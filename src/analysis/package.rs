@@ -13,6 +13,7 @@ use tree_sitter::Tree;
 use super::facts::DeclFacts;
 use super::imports::Imports;
 use super::lexical::{DeclKind, FileOutline, LexDecl, outline};
+use super::stdlib::Origins;
 use super::{Answer, Question};
 
 /// One Go file of a directory.
@@ -159,6 +160,8 @@ pub struct DirIndex {
     pub files: Vec<Arc<SourceFile>>,
     /// The files each word occurs in (a word is looked up in every file once).
     files_with_word: Mutex<HashMap<String, Arc<[usize]>>>,
+    /// The files that may give a value of a modelled type, by type (see [`Self::files_giving`]).
+    files_giving_type: Mutex<HashMap<String, Arc<[usize]>>>,
     /// A hash of every file's name and text, computed on first use (see [`Self::fingerprint`]).
     fingerprint: OnceLock<[u8; 32]>,
 }
@@ -172,6 +175,7 @@ impl DirIndex {
                 .map(|(name, text)| Arc::new(SourceFile::new(name, text)))
                 .collect(),
             files_with_word: Mutex::new(HashMap::new()),
+            files_giving_type: Mutex::new(HashMap::new()),
             fingerprint: OnceLock::new(),
         }
     }
@@ -209,6 +213,28 @@ impl DirIndex {
             .collect();
         if let Ok(mut cache) = self.files_with_word.lock() {
             cache.insert(word.to_owned(), files.clone());
+        }
+        files
+    }
+
+    /// The indexes of the files that may give the analysis a value of a modelled type (see
+    /// [`Origins::in_text`]), whatever their package: each file is read once per type.
+    fn files_giving(&self, origins: &Origins) -> Arc<[usize]> {
+        let key = format!("{}\0{}", origins.path(), origins.words.join(","));
+        if let Ok(cache) = self.files_giving_type.lock()
+            && let Some(files) = cache.get(&key)
+        {
+            return files.clone();
+        }
+        let files: Arc<[usize]> = self
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, file)| origins.in_text(&file.text))
+            .map(|(index, _)| index)
+            .collect();
+        if let Ok(mut cache) = self.files_giving_type.lock() {
+            cache.insert(key, files.clone());
         }
         files
     }
@@ -411,6 +437,19 @@ impl<'s> PackageContext<'s> {
                 PackageSource::Memory(index) => Some(index.clone()),
             })
             .as_ref()
+    }
+
+    /// Whether a file of the package's directory other than this one may give the analysis a
+    /// value of a modelled type (see [`Origins::in_text`]). Consults the index: a result that
+    /// follows depends on the other files.
+    pub fn others_may_give(&self, origins: &Origins) -> bool {
+        let Some(index) = self.index() else {
+            return false;
+        };
+        index
+            .files_giving(origins)
+            .iter()
+            .any(|&file| Some(index.files[file].name.as_str()) != self.file_name.as_deref())
     }
 
     /// Whether the analysis asked for the directory index (read or not): its result then depends

@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 
 use tree_sitter::Node;
 
+use super::blocks::Lexed;
 use super::imports::Imports;
-use super::types::{Package, Signature, Type, from_type_node, signature_of};
+use super::types::{Named, Package, Signature, Type, from_type_node, signature_of};
 use super::{ResourceKind, Retention, Site};
 
 const MODEL: &str = include_str!("stdlib_model.txt");
@@ -111,6 +112,29 @@ impl TypeModel {
     pub fn field(&self, name: &str) -> Option<(&Type, Option<ResourceKind>)> {
         self.fields.get(name).map(|(ty, kind)| (ty, *kind))
     }
+
+    /// Whether the type's definition, a field or a method's signature mentions `named`.
+    fn mentions(&self, named: &Named) -> bool {
+        self.underlying
+            .as_ref()
+            .is_some_and(|ty| ty.mentions(named))
+            || self.fields.values().any(|(ty, _)| ty.mentions(named))
+            || self
+                .methods
+                .values()
+                .any(|method| method.signature.mentions(named))
+    }
+}
+
+impl PackageModel {
+    /// Whether a declaration of the package mentions `named`: a function's signature, or a
+    /// type's definition, fields or methods.
+    fn mentions(&self, named: &Named) -> bool {
+        self.funcs
+            .values()
+            .any(|func| func.signature.mentions(named))
+            || self.types.values().any(|model| model.mentions(named))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -155,6 +179,121 @@ impl Model {
 
     pub fn method(&self, path: &str, type_name: &str, method: &str) -> Option<&FuncModel> {
         self.type_model(path, type_name)?.method(method)
+    }
+
+    /// Where the analysis can get a value of the modelled type `path`.`name` from (see
+    /// [`Origins`]).
+    pub fn origins(&self, path: &str, name: &str) -> Origins {
+        let named = Named {
+            package: Package::Path(path.to_owned()),
+            name: name.to_owned(),
+        };
+        let mut words: Vec<String> = self.packages.get(path).map_or_else(Vec::new, |package| {
+            let functions = package
+                .funcs
+                .iter()
+                .filter(|(_, func)| func.signature.mentions(&named))
+                .map(|(function, _)| function.clone());
+            let types = package
+                .types
+                .iter()
+                .filter(|(_, model)| model.mentions(&named))
+                .map(|(type_name, _)| type_name.clone());
+            functions.chain(types).collect()
+        });
+        if !words.iter().any(|word| word == name) {
+            words.push(name.to_owned());
+        }
+        words.sort();
+        let mut other_packages: Vec<String> = self
+            .packages
+            .iter()
+            .filter(|(other, package)| *other != path && package.mentions(&named))
+            .map(|(other, _)| other.clone())
+            .collect();
+        other_packages.sort();
+        Origins {
+            package_name: path.rsplit('/').next().unwrap_or(path).to_owned(),
+            path: path.to_owned(),
+            words,
+            other_packages,
+        }
+    }
+}
+
+/// Where a value of one modelled type (`log.Logger`) can come from for the analysis, which
+/// derives types only from declarations it reads (the file's, its package's, the model's): the
+/// type's own package, or code that names the type or a function of its package returning it
+/// (`log.Logger`, `log.New`, `log.Default`), or an import of another modelled package that
+/// mentions the type in a declaration. A file with none of these cannot give one.
+#[derive(Debug)]
+pub struct Origins {
+    path: String,
+    /// The package clause of the type's own package.
+    package_name: String,
+    /// The type's name and the functions and types of its package whose declarations mention
+    /// it (`New`, `Default`).
+    pub words: Vec<String>,
+    /// Other modelled packages whose declarations mention the type.
+    pub other_packages: Vec<String>,
+}
+
+impl Origins {
+    /// The type's package's import path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether Go source `text` may give the analysis a value of the type (see
+    /// [`Self::in_lexed`]); tokenised only when it has the type's import path in quotes.
+    pub fn in_text(&self, text: &str) -> bool {
+        let quoted = |path: &str| {
+            crate::text::contains(text, &format!("\"{path}\""))
+                || crate::text::contains(text, &format!("`{path}`"))
+        };
+        if !quoted(&self.path) && !self.other_packages.iter().any(|path| quoted(path)) {
+            return self.is_own_package(text);
+        }
+        self.in_lexed(&Lexed::new(text))
+    }
+
+    /// Whether a Go file may give the analysis a value of the type, read from its tokens and
+    /// erring towards yes: it is the type's package or its external test (or its package
+    /// clause is not found); or it imports the type's package and names one of
+    /// [`Self::words`] through the import (`log.New`, `lg.Logger`), or dot-imports it; or it
+    /// imports one of [`Self::other_packages`]. Names in comments and strings do not count; a
+    /// file the tokeniser cannot read reliably always may.
+    pub fn in_lexed(&self, lexed: &Lexed) -> bool {
+        if !lexed.is_reliable() || self.is_own_package(lexed.text()) {
+            return true;
+        }
+        let imports = lexed.imports();
+        let names: Vec<&str> = imports
+            .iter()
+            .filter(|(name, path)| *path == self.path && name != "_")
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if names.contains(&".")
+            || imports
+                .iter()
+                .any(|(_, path)| self.other_packages.contains(path))
+        {
+            return true;
+        }
+        names.iter().any(|name| {
+            lexed.all(name).any(|at| {
+                lexed.is(at + 1, ".") && self.words.iter().any(|word| lexed.is(at + 2, word))
+            })
+        })
+    }
+
+    fn is_own_package(&self, text: &str) -> bool {
+        let header = super::lexical::header(text);
+        let package = header
+            .package
+            .strip_suffix("_test")
+            .unwrap_or(&header.package);
+        header.package.is_empty() || package == self.package_name
     }
 }
 
@@ -391,6 +530,36 @@ fn struct_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_of_a_type_are_read_from_the_model() {
+        let logger = Model::get().origins("log", "Logger");
+        assert_eq!(logger.words, ["Default", "Logger", "New"]);
+        assert!(logger.other_packages.is_empty());
+        // `net/http`'s `Response` has a field of `io.ReadCloser`: the model mentions it there.
+        let reader = Model::get().origins("io", "ReadCloser");
+        assert!(reader.other_packages.iter().any(|path| path == "net/http"));
+
+        let file = |imports: &str, code: &str| format!("package p\n\n{imports}\n\n{code}\n");
+        assert!(!logger.in_text(&file("", "var l *Logger")));
+        assert!(!logger.in_text(&file("import \"log\"", "func f() { log.Print() }")));
+        let commented = "// log.New would do.\nfunc f() { log.Print(\"log.Default\") }";
+        assert!(!logger.in_text(&file("import \"log\"", commented)));
+        assert!(!logger.in_text(&file("import \"log\"", "var r = rand.New(s)")));
+        assert!(logger.in_text(&file(
+            "import \"log\"",
+            "var l = log. /* x */ New(w, \"\", 0)"
+        )));
+        assert!(logger.in_text(&file("import . \"log\"", "func f() { Print() }")));
+        assert!(!logger.in_text(&file("import _ \"log\"", "var l *log.Logger")));
+        assert!(logger.in_text(&file("import \"log\"", "var l = log.New(w, \"\", 0)")));
+        assert!(logger.in_text(&file("import `log`", "var l *log.Logger")));
+        assert!(logger.in_text(&file("import (\n\tlg \"log\"\n)", "var l = lg.Default()")));
+        assert!(logger.in_text("package log\n\nfunc f(l *Logger) {}\n"));
+        assert!(logger.in_text("package log_test\n\nfunc f(l *Logger) {}\n"));
+        assert!(!logger.in_text("package slog\n\nfunc f(l *Logger) {}\n"));
+        assert!(reader.in_text(&file("import \"net/http\"", "")));
+    }
 
     #[test]
     fn the_model_parses_with_its_directives() {

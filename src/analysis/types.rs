@@ -28,6 +28,16 @@ pub struct Signature {
     pub results: Vec<Type>,
 }
 
+impl Signature {
+    /// Whether a parameter or result type mentions `named` (see [`Type::mentions`]).
+    pub fn mentions(&self, named: &Named) -> bool {
+        self.params
+            .iter()
+            .chain(&self.results)
+            .any(|ty| ty.mentions(named))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
     Unknown,
@@ -89,6 +99,28 @@ impl Type {
             Type::Unknown => Type::Unknown,
             single if index == 0 => single.clone(),
             _ => Type::Unknown,
+        }
+    }
+
+    /// Whether `named` is this type or part of it (an element, a key, a parameter or result of
+    /// a function type).
+    pub fn mentions(&self, named: &Named) -> bool {
+        match self {
+            Type::Named(own) => own == named,
+            Type::Pointer(inner) | Type::Slice(inner) | Type::Array(inner) | Type::Chan(inner) => {
+                inner.mentions(named)
+            }
+            Type::Map(key, value) => key.mentions(named) || value.mentions(named),
+            Type::Func(signature) => signature.mentions(named),
+            Type::Tuple(types) => types.iter().any(|ty| ty.mentions(named)),
+            Type::Unknown
+            | Type::Nil
+            | Type::Bool
+            | Type::String
+            | Type::Number
+            | Type::Error
+            | Type::Interface
+            | Type::Struct => false,
         }
     }
 

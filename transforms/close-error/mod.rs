@@ -5,6 +5,7 @@
 //! nothing else failed, naming the results when they are unnamed.
 
 use crate::analysis::blocks::Lexed;
+use crate::analysis::package::PackageContext;
 use std::rc::Rc;
 
 use tree_sitter::Node;
@@ -110,7 +111,7 @@ enum ErrorResult<'t> {
 /// Without parsing: `defer f.Close()` after `f, err := ….Create(`/`.OpenFile(` in its function
 /// (any `defer` naming `Close` when the opened name is not plain), in a function whose signature
 /// names `error`.
-fn may_match(lexed: &Lexed) -> bool {
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     let opens: Vec<usize> = ["Create", "OpenFile"]
         .iter()
         .flat_map(|word| lexed.all(word))

@@ -4,6 +4,7 @@
 //! Fix: move the defer to the line after the check, when the check always leaves.
 
 use crate::analysis::blocks::Lexed;
+use crate::analysis::package::PackageContext;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
@@ -46,7 +47,7 @@ pub static RULE: Rule = Rule {
 /// block, one of whose names but the last it mentions, with no mention of the last name (the error) in the
 /// statements between them but defers (where the check would have come first), and a mention of
 /// it after the defer in the block (the check the defer comes before).
-fn may_match(lexed: &Lexed) -> bool {
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     lexed.all("defer").any(|defer| {
         let block = lexed.tokens[defer].block;
         let open = lexed.blocks[block].open;

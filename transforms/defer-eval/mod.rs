@@ -5,6 +5,7 @@
 //! Fix: `defer func() { F(args) }()`, so the whole call, arguments included, runs at return.
 
 use crate::analysis::blocks::Lexed;
+use crate::analysis::package::PackageContext;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
@@ -39,7 +40,7 @@ pub static RULE: Rule = Rule {
 const PREDECLARED: &[&str] = &["nil", "true", "false", "iota", "_"];
 
 /// Without parsing: a `defer` statement with `Since` or `Sub` in it.
-fn may_match(lexed: &Lexed) -> bool {
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     lexed.all("defer").any(|defer| {
         let statement = lexed.statement(defer);
         lexed.contains(statement.clone(), "Since") || lexed.contains(statement, "Sub")

@@ -8,6 +8,7 @@ mod safety;
 mod wrap;
 
 use crate::analysis::blocks::Lexed;
+use crate::analysis::package::PackageContext;
 use tree_sitter::Node;
 
 use crate::fix::{Finding, Fix, FixState, ReasonCode};
@@ -52,7 +53,7 @@ fn enclosing_loop(defer: Node) -> Option<Node> {
 }
 
 /// Without parsing: a `defer` inside a `for` loop of its own function.
-fn may_match(lexed: &Lexed) -> bool {
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     lexed.all("defer").any(|defer| lexed.inside_loop(defer))
 }
 

@@ -5,6 +5,7 @@
 //! panics, and swallows them.
 
 use crate::analysis::blocks::Lexed;
+use crate::analysis::package::PackageContext;
 use tree_sitter::Node;
 
 use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
@@ -29,7 +30,7 @@ pub static RULE: Rule = Rule {
 };
 
 /// Without parsing: `defer recover(`.
-fn may_match(lexed: &Lexed) -> bool {
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     lexed
         .all("defer")
         .any(|defer| lexed.is(defer + 1, "recover") && lexed.is(defer + 2, "("))

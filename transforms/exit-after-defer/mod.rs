@@ -8,6 +8,8 @@ use crate::analysis::blocks::Lexed;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
+use crate::analysis::package::PackageContext;
+use crate::analysis::stdlib::{Model, Origins};
 use crate::analysis::types::Package;
 use crate::fix::{Finding, FixState};
 use crate::syntax::flow::LOG_FATAL;
@@ -34,31 +36,74 @@ pub static RULE: Rule = Rule {
 const LISTED_DEFERS: usize = 3;
 
 /// Without parsing: `.Exit(`/`.Fatal…(` after a `defer` of the same function, in a block the
-/// defer's block encloses; not on a bare `*testing.T`/`*testing.B`/`*testing.F`/`testing.TB`
-/// parameter (`t.Fatal` runs deferred calls, and is most such calls in tests), nor on a
-/// parameter or variable of a type declared in the package (`f.Fatalf` on `f *Func`: never a
-/// `*log.Logger`).
-fn may_match(lexed: &Lexed) -> bool {
+/// defer's block encloses, that may end the program (see [`may_end_program`]).
+fn may_match(lexed: &Lexed, package: &PackageContext) -> bool {
     let exits = ["Exit", "Fatal", "Fatalf", "Fatalln"];
     let imports = lexed.imports();
-    // A dot import can make a bare type name another package's, `log`'s `Logger` too.
-    let dot_import = imports.iter().any(|(name, _)| name == ".");
+    // Asked only for a call that needs it, as it may read the package's other files.
+    let logger = std::cell::OnceCell::new();
+    let may_hold_logger = || {
+        *logger.get_or_init(|| {
+            let origins = logger_origins();
+            origins.in_lexed(lexed) || package.others_may_give(origins)
+        })
+    };
+    let defers: Vec<usize> = lexed.all("defer").collect();
     exits
         .iter()
         .flat_map(|word| lexed.all(word))
         .filter(|&call| call >= 1 && lexed.is(call - 1, "."))
-        .filter(|&call| !on_parameter_of_other_type(lexed, call, dot_import))
-        .filter(|&call| !on_other_package(lexed, call, &imports))
-        .any(|call| {
+        .filter(|&call| {
             let function = lexed.function_of(call);
-            lexed
-                .all("defer")
-                .take_while(|&defer| defer < call)
-                .any(|defer| {
+            defers
+                .iter()
+                .take_while(|&&defer| defer < call)
+                .any(|&defer| {
                     lexed.function_of(defer) == function
                         && lexed.encloses(lexed.tokens[defer].block, lexed.tokens[call].block)
                 })
         })
+        .any(|call| may_end_program(lexed, call, &imports, &may_hold_logger))
+}
+
+/// What [`ends_program`] accepts, read from the tokens and erring towards yes: `Exit` only on an
+/// import of `os`; `Fatal…` on an import of `log`, or on anything else that may be a
+/// `*log.Logger`: not a bare `*testing.T`/`*testing.B`/`*testing.F`/`testing.TB` parameter
+/// (`t.Fatal` runs deferred calls, and is most such calls in tests), nor a parameter or
+/// variable of a type declared in the package (`f.Fatalf` on `f *Func`), nor another import,
+/// and only where a `*log.Logger` can be had at all (`may_hold_logger`).
+fn may_end_program(
+    lexed: &Lexed,
+    call: usize,
+    imports: &[(String, String)],
+    may_hold_logger: &dyn Fn() -> bool,
+) -> bool {
+    let receiver = plain_receiver(lexed, call);
+    let imports_as = |path: &str| {
+        receiver.is_some_and(|receiver| {
+            imports
+                .iter()
+                .any(|(name, imported)| name == receiver && imported == path)
+        })
+    };
+    if lexed.text_of(call) == "Exit" {
+        return imports_as("os");
+    }
+    if imports_as("log") {
+        return true;
+    }
+    // A dot import can make a bare type name another package's, `log`'s `Logger` too.
+    let dot_import = imports.iter().any(|(name, _)| name == ".");
+    !on_parameter_of_other_type(lexed, call, dot_import)
+        && !on_other_package(lexed, call, imports)
+        && may_hold_logger()
+}
+
+/// Where the analysis can get a `*log.Logger` from (the standard-library model's `log.New`,
+/// `log.Default`, the type itself).
+fn logger_origins() -> &'static Origins {
+    static ORIGINS: std::sync::OnceLock<Origins> = std::sync::OnceLock::new();
+    ORIGINS.get_or_init(|| Model::get().origins("log", "Logger"))
 }
 
 const TESTING_TYPES: &[&[&str]] = &[
@@ -96,16 +141,11 @@ fn on_parameter_of_other_type(lexed: &Lexed, call: usize, dot_import: bool) -> b
     false
 }
 
-/// `pkg.Fatal(…)`/`pkg.Exit(…)` where `pkg` is the file's import of a package other than `log`
-/// (for `Fatal…`) or `os` (for `Exit`), not declared again around the call: never an exit.
+/// `pkg.Fatal(…)` where `pkg` is the file's import of a package other than `log`, not declared
+/// again around the call: never an exit.
 fn on_other_package(lexed: &Lexed, call: usize, imports: &[(String, String)]) -> bool {
     let Some(receiver) = plain_receiver(lexed, call) else {
         return false;
-    };
-    let exiting = if lexed.text_of(call) == "Exit" {
-        "os"
-    } else {
-        "log"
     };
     let import_declarations: Vec<std::ops::Range<usize>> = lexed
         .all("import")
@@ -118,7 +158,7 @@ fn on_other_package(lexed: &Lexed, call: usize, imports: &[(String, String)]) ->
     let around: Vec<usize> = lexed.functions_around(call).collect();
     imports
         .iter()
-        .any(|(name, path)| name == receiver && path != exiting)
+        .any(|(name, path)| name == receiver && path != "log")
         && !(0..lexed.tokens.len())
             .filter(|&index| lexed.text_of(index) == receiver)
             .filter(|&index| around.contains(&lexed.function_of(index)))

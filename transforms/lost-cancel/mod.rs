@@ -10,6 +10,7 @@ use tree_sitter::Node;
 use crate::analysis::FileAnalysis;
 use crate::analysis::blocks::{Kind, Lexed};
 use crate::analysis::escape::{Policy, Region, RegionKind, trace};
+use crate::analysis::package::PackageContext;
 use crate::analysis::scope::BindingKind;
 use crate::analysis::types::{Package, results_of};
 use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
@@ -47,7 +48,7 @@ pub static RULE: Rule = Rule {
 /// left) whose `cancel` is `_`,
 /// or has no read after the statement that surely reads this variable: inside the statement's
 /// block, with no declaration of the name between them.
-fn may_match(lexed: &Lexed) -> bool {
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     CONTEXT_CONSTRUCTORS
         .iter()
         .flat_map(|constructor| lexed.all(constructor))

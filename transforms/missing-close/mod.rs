@@ -10,6 +10,7 @@ use crate::analysis::FileAnalysis;
 use crate::analysis::blocks::Lexed;
 use crate::analysis::callee::Callee;
 use crate::analysis::escape::{Policy, Region, RegionKind, trace};
+use crate::analysis::package::PackageContext;
 use crate::analysis::scope::{BindingId, BindingKind, Scopes};
 use crate::analysis::types::{Named, Package, Type};
 use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
@@ -139,7 +140,7 @@ struct Acquired<'t> {
 
 /// Without parsing: `x, err := ….Query(…)` (or another covered call) in a function that never
 /// names `x.Close` (`x.Body.Close` for the HTTP calls) anywhere, literals included.
-fn may_match(lexed: &Lexed) -> bool {
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     RULE.keywords
         .iter()
         .flat_map(|method| lexed.all(method))

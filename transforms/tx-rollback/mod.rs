@@ -9,6 +9,7 @@ use tree_sitter::Node;
 use crate::analysis::FileAnalysis;
 use crate::analysis::blocks::Lexed;
 use crate::analysis::escape::{Policy, Region, RegionKind, trace};
+use crate::analysis::package::PackageContext;
 use crate::analysis::types::Package;
 use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::{
@@ -69,7 +70,7 @@ struct Transaction<'t> {
 
 /// Without parsing: `.Begin(` (any Begin method; `[` for type arguments) in code, not in a
 /// comment or string, after a `:=` or `=` of its own statement (the query's assignment).
-fn may_match(lexed: &Lexed) -> bool {
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     crate::syntax::known::BEGIN_METHODS
         .iter()
         .flat_map(|method| lexed.all(method))

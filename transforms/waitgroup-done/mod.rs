@@ -4,6 +4,7 @@
 //! Fix: (a) move the defer to the top of the literal; (b) move the Add before the `go` statement.
 
 use crate::analysis::blocks::Lexed;
+use crate::analysis::package::PackageContext;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
@@ -76,7 +77,7 @@ impl<'a> Goroutine<'a> {
 /// Without parsing: `go func` whose body names `Done` and either names `Add` or has a
 /// `defer` naming `Done` that is not its first statement, after code that may leave the
 /// goroutine.
-fn may_match(lexed: &Lexed) -> bool {
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     lexed
         .all("go")
         .filter(|&go| lexed.is(go + 1, "func"))
