@@ -198,6 +198,24 @@ fn defer_before_check_needs_the_error_named_after_the_defer() {
     assert!(!may_match("defer-before-check", &function(never_checked)));
 }
 
+/// The check is the first statement after the defer (defers passed over) that uses the last
+/// name, and an `if`: `r, w := net.Pipe()` then `defer r.Close()` and `NewEncoder(w)` has none.
+#[test]
+fn defer_before_check_needs_an_if_first_to_use_the_last_name() {
+    let pipe = "\tr, w := net.Pipe()\n\tdefer r.Close()\n\tdefer w.Close()\n\tenc := NewEncoder(w)\n\tif w != nil {\n\t}";
+    assert!(!may_match("defer-before-check", &function(pipe)));
+    let checked = "\tf, err := open()\n\tdefer f.Close()\n\tdefer log(err)\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(may_match("defer-before-check", &function(checked)));
+    let on_one_line = "\tf, err := open()\n\tdefer f.Close(); if err != nil {\n\t\treturn err\n\t}";
+    assert!(may_match("defer-before-check", &function(on_one_line)));
+    // A field or a key of the same name is not the variable: the `if` after it may be the check.
+    let field = "\tf, err := open()\n\tdefer f.Close()\n\tx.err = nil\n\tr := result{err: 1}\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(may_match("defer-before-check", &function(field)));
+    let used_first =
+        "\tf, err := open()\n\tdefer f.Close()\n\tlog(err)\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(!may_match("defer-before-check", &function(used_first)));
+}
+
 fn may_match_in(rule: &str, files: &[(&str, &str)]) -> bool {
     let rule = deferfix::transforms::find(rule).unwrap();
     let test = rule.may_match.expect("the rule has a lexical test");

@@ -44,9 +44,10 @@ pub static RULE: Rule = Rule {
 };
 
 /// Without parsing: a `defer` after an assignment of two or more names from one call in its
-/// block, one of whose names but the last it mentions, with no mention of the last name (the error) in the
-/// statements between them but defers (where the check would have come first), and a mention of
-/// it after the defer in the block (the check the defer comes before).
+/// block, one of whose names but the last it mentions, with no mention of the last name (the
+/// error) in the statements between them but defers (where the check would have come first),
+/// and after the defer an `if` that may test it before any other statement uses it (the check
+/// the defer comes before).
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     lexed.all("defer").any(|defer| {
         let block = lexed.tokens[defer].block;
@@ -81,9 +82,38 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
                         lexed.statement_end(assign),
                         defer,
                     )
-                    && lexed.contains(deferred.end..lexed.blocks[block].close, lexed.text_of(err))
+                    && may_be_checked_after(lexed, lexed.text_of(err), deferred.end, block)
             })
     })
+}
+
+/// Whether the first statement from token `from` on in `block` that mentions `err`, defers
+/// passed over, may be the `if` testing it that the check looks for
+/// ([`crate::syntax::checks::error_check_after`]): it is an `if`, or its mentions may all be
+/// other than a use of the variable (a field key, a type's place), or no statement mentions it
+/// for sure. `false` when a statement that is not an `if` uses `err` first.
+fn may_be_checked_after(lexed: &Lexed, err: &str, from: usize, block: usize) -> bool {
+    let close = lexed.blocks[block].close;
+    let mut start = from;
+    while start < close {
+        if lexed.is(start, ";") {
+            start += 1;
+            continue;
+        }
+        let end = lexed.statement_end(start).max(start + 1);
+        if !lexed.is(start, "defer") {
+            let mut named = lexed
+                .all_in(err, start..end)
+                .filter(|&index| index == 0 || !lexed.is(index - 1, "."))
+                .peekable();
+            if named.peek().is_some() {
+                let used = named.any(|index| is_variable_use(lexed, index));
+                return lexed.is(start, "if") || !used;
+            }
+        }
+        start = end;
+    }
+    false
 }
 
 /// Whether the right side of the assignment at token `assign` can be one call (the rule passes
