@@ -192,6 +192,24 @@ fn waitgroup_done_needs_code_that_may_leave_before_a_late_done() {
     assert!(!may_match("waitgroup-done", &function(literal)));
 }
 
+/// An Add the rule reports is a statement of the goroutine's own, on a group it has not called
+/// Done on before.
+#[test]
+fn waitgroup_done_needs_an_add_statement_of_the_goroutine() {
+    let inside = "\tgo func() {\n\t\twg.Add(1)\n\t\tdefer wg.Done()\n\t}()";
+    assert!(may_match("waitgroup-done", &function(inside)));
+    let field = "\tgo func() {\n\t\tdefer s.wg.Done()\n\t\ts.wg.Add(1)\n\t}()";
+    assert!(may_match("waitgroup-done", &function(field)));
+    let counted = "\tgo func() {\n\t\tdefer wg.Done()\n\t\twg.Add(1)\n\t\tgo child()\n\t}()";
+    assert!(!may_match("waitgroup-done", &function(counted)));
+    let nested = "\tgo func() {\n\t\tdefer wg.Done()\n\t\tif x {\n\t\t\tother.Add(1)\n\t\t}\n\t}()";
+    assert!(!may_match("waitgroup-done", &function(nested)));
+    let value = "\tgo func() {\n\t\tdefer wg.Done()\n\t\tn := c.Add(1)\n\t\tuse(n)\n\t}()";
+    assert!(!may_match("waitgroup-done", &function(value)));
+    let other_group = "\tgo func() {\n\t\tdefer other.Done()\n\t\twg.Add(1)\n\t}()";
+    assert!(may_match("waitgroup-done", &function(other_group)));
+}
+
 #[test]
 fn defer_before_check_needs_the_error_named_after_the_defer() {
     let never_checked = "\tf, err := open()\n\tdefer f.Close()\n\tuse(f)";

@@ -74,9 +74,9 @@ impl<'a> Goroutine<'a> {
     }
 }
 
-/// Without parsing: `go func` whose body names `Done` and either names `Add` or has a
-/// `defer` naming `Done` that is not its first statement, after code that may leave the
-/// goroutine.
+/// Without parsing: `go func` whose body names `Done` and either may call `Add` itself (see
+/// [`may_add_inside`]) or has a `defer` naming `Done` that is not its first statement, after
+/// code that may leave the goroutine.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     lexed
         .all("go")
@@ -95,8 +95,38 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
                     && lexed.contains(lexed.statement(index), "Done")
                     && may_leave_before(lexed, body, index)
             });
-            lexed.contains(tokens.clone(), "Done") && (late_done || lexed.contains(tokens, "Add"))
+            lexed.contains(tokens.clone(), "Done") && (late_done || may_add_inside(lexed, body))
         })
+}
+
+/// Whether the goroutine body `body` may hold what [`add_inside`] reports: a statement of its
+/// own that calls `.Add(…)`, on a receiver it has not called `Done` on before (then it was
+/// counted before it started). Compound receivers (`s.wg.Add`) are let through.
+fn may_add_inside(lexed: &Lexed, body: usize) -> bool {
+    let tokens = lexed.body(body);
+    let open = tokens.start;
+    lexed.all_in("Add", tokens.clone()).any(|add| {
+        if lexed.tokens[add].block != body
+            || lexed.tokens[add].depth != 0
+            || add < open + 3
+            || !lexed.is(add - 1, ".")
+            || !lexed.is(add + 1, "(")
+        {
+            return false;
+        }
+        let receiver = add - 2;
+        let before = receiver - 1;
+        if lexed.is(before, ".") {
+            return true;
+        }
+        let starts_statement =
+            before == open || lexed.is(before, ";") || lexed.tokens[before].ends_statement;
+        let name = lexed.text_of(receiver);
+        starts_statement
+            && !lexed
+                .all_in(name, open..receiver)
+                .any(|done| lexed.is(done + 1, ".") && lexed.is(done + 2, "Done"))
+    })
 }
 
 /// Whether a token of goroutine body `body` before token `defer` (not one of a function literal
