@@ -131,6 +131,23 @@ fn missing_close_needs_a_function_that_never_closes_the_value() {
     assert!(may_match("missing-close", &function(open)));
 }
 
+/// The acquiring statement assigns two expressions, the value and the error.
+#[test]
+fn missing_close_needs_a_value_and_an_error_assigned() {
+    let header = "\tct := resp.Header.Get(\"Content-Type\")\n\tuse(ct)";
+    assert!(!may_match("missing-close", &function(header)));
+    let pair = "\tif got, want := h.Get(k), \"x\"; got != want {\n\t}";
+    assert!(!may_match("missing-close", &function(pair)));
+    let discarded = "\t_, err := http.Get(u)\n\tuse(err)";
+    assert!(!may_match("missing-close", &function(discarded)));
+    let field = "\ts.resp, err = http.Get(u)\n\tuse(err)";
+    assert!(may_match("missing-close", &function(field)));
+    let initializer = "\tif rows, err := db.Query(q); err == nil {\n\t\tuse(rows)\n\t}";
+    assert!(may_match("missing-close", &function(initializer)));
+    let indexed = "\tresps[i], err = c.Do(req)\n\tuse(err)";
+    assert!(may_match("missing-close", &function(indexed)));
+}
+
 #[test]
 fn exit_after_defer_skips_receivers_of_a_package_type() {
     let method = "package p\n\nfunc (s *state) f(x int) {\n\tdefer g()\n\ts.Fatalf(\"x\")\n}\n";

@@ -474,6 +474,15 @@ impl<'t> Lexed<'t> {
     /// (in its right side, at depth 0 of its block): `x` in `x, err := …`. `None` when the
     /// statement assigns nothing before `index`.
     pub fn first_assigned(&self, index: usize) -> Option<usize> {
+        let left = self.assigned_side(index)?;
+        left.into_iter()
+            .find(|&at| self.tokens[at].kind == Kind::Ident)
+    }
+
+    /// The tokens before the `:=` or `=` of the assignment or short declaration holding token
+    /// `index` in its right side (at depth 0 of its block), from the statement's start (an `if`
+    /// or `switch` keyword included).
+    pub fn assigned_side(&self, index: usize) -> Option<std::ops::Range<usize>> {
         let start = self.statement_start(index);
         let block = self.tokens[index].block;
         let assign = (start..index).find(|&at| {
@@ -481,7 +490,20 @@ impl<'t> Lexed<'t> {
                 && self.tokens[at].depth == 0
                 && matches!(self.text_of(at), ":=" | "=")
         })?;
-        (start..assign).find(|&at| self.tokens[at].kind == Kind::Ident)
+        Some(start..assign)
+    }
+
+    /// Whether the right side of the assignment at token `assign` (its `:=` or `=`) can be one
+    /// call, as the rules that read `x, err := call()` take: it ends with `)` and has no `,` of
+    /// its own.
+    pub fn may_be_single_call(&self, assign: usize) -> bool {
+        let end = self.statement_end(assign);
+        let token = self.tokens[assign];
+        let own_comma = (assign + 1..end).any(|index| {
+            let other = &self.tokens[index];
+            other.block == token.block && other.depth == token.depth && self.is(index, ",")
+        });
+        end > assign + 1 && self.is(end - 1, ")") && !own_comma
     }
 
     /// Whether the tokens `words` follow one another somewhere in `range`.

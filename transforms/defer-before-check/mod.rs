@@ -71,7 +71,7 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
                 };
                 !values.is_empty()
                     && lexed.contains(start..assign, ",")
-                    && may_be_single_call(lexed, assign)
+                    && lexed.may_be_single_call(assign)
                     && lexed.tokens[start].kind != crate::analysis::blocks::Kind::Keyword
                     && values
                         .iter()
@@ -114,18 +114,6 @@ fn may_be_checked_after(lexed: &Lexed, err: &str, from: usize, block: usize) -> 
         start = end;
     }
     false
-}
-
-/// Whether the right side of the assignment at token `assign` can be one call (the rule passes
-/// over other assignments): it ends with `)` and has no `,` of its own.
-fn may_be_single_call(lexed: &Lexed, assign: usize) -> bool {
-    let end = lexed.statement_end(assign);
-    let token = lexed.tokens[assign];
-    let own_comma = (assign + 1..end).any(|index| {
-        let other = &lexed.tokens[index];
-        other.block == token.block && other.depth == token.depth && lexed.is(index, ",")
-    });
-    end > assign + 1 && lexed.is(end - 1, ")") && !own_comma
 }
 
 /// Whether `name` is used as a variable in `from..to`, outside `defer` statements (which the

@@ -138,18 +138,30 @@ struct Acquired<'t> {
     origin: Origin,
 }
 
-/// Without parsing: `x, err := ….Query(…)` (or another covered call) in a function that never
-/// names `x.Close` (`x.Body.Close` for the HTTP calls) anywhere, literals included.
+/// Without parsing: `x, err := ….Query(…)` (or another covered call; two names on the left, the
+/// first not `_`) in a function that never names `x.Close` (`x.Body.Close` for the HTTP calls)
+/// anywhere, literals included.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     RULE.keywords
         .iter()
         .flat_map(|method| lexed.all(method))
         .filter(|&call| call >= 1 && lexed.is(call - 1, ".") && lexed.is(call + 1, "("))
         .any(|call| {
+            // `x, err := …`: the rule takes two expressions on the left, the first not `_`.
+            let Some(left) = lexed.assigned_side(call) else {
+                return false;
+            };
+            let block = lexed.tokens[call].block;
+            let commas = left.clone().filter(|&at| {
+                lexed.is(at, ",") && lexed.tokens[at].block == block && lexed.tokens[at].depth == 0
+            });
             let Some(value) = lexed.first_assigned(call) else {
                 return false;
             };
             let name = lexed.text_of(value);
+            if commas.count() != 1 || name == "_" || !lexed.may_be_single_call(left.end) {
+                return false;
+            }
             let http = !lexed.text_of(call).starts_with("Query")
                 && !lexed.text_of(call).starts_with("Prepare");
             let body = lexed.body(lexed.function_of(call));
