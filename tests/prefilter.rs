@@ -334,3 +334,30 @@ fn exit_after_defer_reads_exit_only_on_os() {
         &file("import \"os\"", "p.os.Exit(1)")
     ));
 }
+
+/// Only `os.Create` and `os.OpenFile` with a writing flag open a file the rule reports on.
+#[test]
+fn close_error_needs_a_file_of_os_opened_for_writing() {
+    let file = |imports: &str, open: &str| {
+        format!(
+            "package p\n\n{imports}\n\nfunc f(p string) error {{\n\tf, err := {open}\n\tif err != nil {{\n\t\treturn err\n\t}}\n\tdefer f.Close()\n\treturn write(f)\n}}\n"
+        )
+    };
+    let os = "import \"os\"";
+    assert!(may_match("close-error", &file(os, "os.Create(p)")));
+    assert!(may_match(
+        "close-error",
+        &file("import sys \"os\"", "sys.Create(p)")
+    ));
+    assert!(!may_match("close-error", &file(os, "fs.Create(p)")));
+    assert!(!may_match("close-error", &file("", "os.Create(p)")));
+    let writing = "os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)";
+    assert!(may_match("close-error", &file(os, writing)));
+    let reading = "os.OpenFile(p, os.O_RDONLY, 0)";
+    assert!(!may_match("close-error", &file(os, reading)));
+    // A flags variable: the rule cannot tell it writes.
+    assert!(!may_match(
+        "close-error",
+        &file(os, "os.OpenFile(p, mode, 0)")
+    ));
+}

@@ -108,14 +108,22 @@ enum ErrorResult<'t> {
     Named(Node<'t>),
 }
 
-/// Without parsing: `defer f.Close()` after `f, err := ….Create(`/`.OpenFile(` in its function
-/// (any `defer` naming `Close` when the opened name is not plain), in a function whose signature
-/// names `error`.
+/// Without parsing: `defer f.Close()` after `f, err := os.Create(`/`os.OpenFile(` (with a writing
+/// flag) in its function (any `defer` naming `Close` when the opened name is not plain), in a
+/// function whose signature names `error`.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
+    let os_names: Vec<String> = lexed
+        .imports()
+        .into_iter()
+        .filter(|(_, path)| path == "os")
+        .map(|(name, _)| name)
+        .collect();
     let opens: Vec<usize> = ["Create", "OpenFile"]
         .iter()
         .flat_map(|word| lexed.all(word))
-        .filter(|&open| open >= 1 && lexed.is(open - 1, ".") && lexed.is(open + 1, "("))
+        .filter(|&open| open >= 2 && lexed.is(open - 1, ".") && lexed.is(open + 1, "("))
+        .filter(|&open| os_names.iter().any(|name| lexed.is(open - 2, name)))
+        .filter(|&open| lexed.is(open, "Create") || may_open_for_writing(lexed, open))
         .collect();
     lexed.all("defer").any(|defer| {
         let function = lexed.function_of(defer);
@@ -135,6 +143,14 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
                     }
                     None => lexed.contains(lexed.statement(defer), "Close"),
                 })
+    })
+}
+
+/// Whether the statement of the `OpenFile` at token `open` names one of [`WRITE_FLAGS`] after
+/// a `.` (`os.O_WRONLY`): [`opens_for_writing`] reads its flags argument.
+fn may_open_for_writing(lexed: &Lexed, open: usize) -> bool {
+    (open..lexed.statement_end(open)).any(|index| {
+        lexed.is(index, ".") && WRITE_FLAGS.iter().any(|flag| lexed.is(index + 1, flag))
     })
 }
 
