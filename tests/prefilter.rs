@@ -361,3 +361,45 @@ fn close_error_needs_a_file_of_os_opened_for_writing() {
         &file(os, "os.OpenFile(p, mode, 0)")
     ));
 }
+
+/// Inputs a review found where the lexical tests skipped a finding (each checked against the
+/// binary without the tests).
+#[test]
+fn lexical_tests_let_through_what_the_review_found() {
+    // defer-before-check: a field named like the error is no use of it.
+    let struct_type = "\tf, err := open()\n\tdefer f.Close()\n\ttype result struct {\n\t\terr error\n\t}\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(may_match("defer-before-check", &function(struct_type)));
+    let method = "\tf, err := open()\n\tdefer f.Close()\n\tvar i interface{ err() error }\n\t_ = i\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(may_match("defer-before-check", &function(method)));
+    let between = "\tf, err := open()\n\tvar r struct{ err error }\n\t_ = r\n\tdefer f.Close()\n\tif err != nil {\n\t\treturn err\n\t}";
+    assert!(may_match("defer-before-check", &function(between)));
+
+    // waitgroup-done: receivers of more than one token, a method value, Done in a string.
+    for body in [
+        "wgs[i].Add(1)\n\t\tdefer wgs[i].Done()",
+        "(wg).Add(1)\n\t\tdefer wg.Done()",
+        "group().Add(1)\n\t\tdefer group().Done()",
+        "done := wg.Done\n\t\twg.Add(1)\n\t\tdefer done()",
+        "wg.Add(1)\n\t\tfmt.Println(\"Done\")",
+        "wg.Add(1) // Done by the pool",
+    ] {
+        let goroutine = format!("\tgo func() {{\n\t\t{body}\n\t}}()");
+        assert!(may_match("waitgroup-done", &function(&goroutine)), "{body}");
+    }
+
+    // exit-after-defer: `v2` is no import name of `example.com/foo/v2` (package foo) to the
+    // analysis, and a package at import path `log` has log's facts whatever its clause.
+    let versioned = "package p\n\nimport (\n\t\"os\"\n\t\"example.com/foo/v2\"\n)\n\nfunc f() {\n\tdefer os.Remove(\"x\")\n\tv2.Fatal(\"x\")\n\tfoo.Bar()\n}\n";
+    let sibling =
+        "package p\n\nimport (\n\t\"log\"\n\t\"os\"\n)\n\nvar v2 = log.New(os.Stderr, \"\", 0)\n";
+    assert!(may_match_in(
+        "exit-after-defer",
+        &[("a.go", versioned), ("b.go", sibling)]
+    ));
+    let main = "package main\n\nimport \"os\"\n\nfunc main() {\n\tdefer os.Remove(\"tmp\")\n\tl := New(os.Stderr, \"\", 0)\n\tl.Fatal(\"y\")\n}\n";
+    assert!(!may_match("exit-after-defer", main));
+    let rule = deferfix::transforms::find("exit-after-defer").unwrap();
+    let mut package = PackageContext::alone();
+    package.import_path = Some("log".into());
+    assert!((rule.may_match.unwrap())(&Lexed::new(main), &package));
+}

@@ -146,6 +146,20 @@ impl<'t> Lexed<'t> {
         self.blocks[self.tokens[index].block].function
     }
 
+    /// Whether token `index` is inside the braces of a `struct` or `interface` type: a field or
+    /// method name there is no variable.
+    pub fn in_type_body(&self, index: usize) -> bool {
+        let mut block = self.tokens[index].block;
+        while block != 0 {
+            let open = self.blocks[block].open;
+            if open >= 1 && (self.is(open - 1, "struct") || self.is(open - 1, "interface")) {
+                return true;
+            }
+            block = self.blocks[block].parent;
+        }
+        false
+    }
+
     /// The text the tokens are of.
     pub fn text(&self) -> &'t str {
         self.text
@@ -383,8 +397,8 @@ impl<'t> Lexed<'t> {
         })
     }
 
-    /// The file's imports as (name, path): the name written, else the path's last element (`_`
-    /// and `.` as written).
+    /// The file's imports as (name, path): the name written (`_` and `.` too), else each name
+    /// the analysis may take the path for ([`crate::syntax::imports::implied_names`]).
     pub fn imports(&self) -> Vec<(String, String)> {
         let mut imports = Vec::new();
         for keyword in self.all("import") {
@@ -400,12 +414,15 @@ impl<'t> Lexed<'t> {
                     let named = index > keyword + 1
                         && matches!(self.tokens[index - 1].kind, Kind::Ident)
                         || (index >= 1 && self.is(index - 1, "."));
-                    let name = if named {
-                        self.text_of(index - 1).to_owned()
+                    if named {
+                        imports.push((self.text_of(index - 1).to_owned(), path.to_owned()));
                     } else {
-                        path.rsplit('/').next().unwrap_or(path).to_owned()
-                    };
-                    imports.push((name, path.to_owned()));
+                        // The names the analysis takes the import for (`foo` for
+                        // `example.com/foo/v2`), so that both read a name alike.
+                        for name in crate::syntax::imports::implied_names(path) {
+                            imports.push((name, path.to_owned()));
+                        }
+                    }
                     if !grouped {
                         break;
                     }

@@ -220,7 +220,7 @@ impl DirIndex {
     /// The indexes of the files that may give the analysis a value of a modelled type (see
     /// [`Origins::in_text`]), whatever their package: each file is read once per type.
     fn files_giving(&self, origins: &Origins) -> Arc<[usize]> {
-        let key = format!("{}\0{}", origins.path(), origins.words.join(","));
+        let key = format!("{}\0{}", origins.path, origins.words.join(","));
         if let Ok(cache) = self.files_giving_type.lock()
             && let Some(files) = cache.get(&key)
         {
@@ -380,8 +380,9 @@ pub struct PackageContext<'s> {
     /// The file's own name in its directory: its on-disk declarations are replaced by the text
     /// being analysed.
     pub file_name: Option<String>,
-    /// The package's import path, when it is known (a module's `std`/`cmd` tree): local names of
-    /// a modelled standard-library package then take the model's facts.
+    /// The package's import path, when it is known (the module path in go.mod and the
+    /// directory, or the `std`/`cmd` tree): local names of a package whose path is a modelled
+    /// standard-library package's then take the model's facts, whatever its package clause.
     pub import_path: Option<String>,
 }
 

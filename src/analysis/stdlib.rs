@@ -228,7 +228,8 @@ impl Model {
 /// mentions the type in a declaration. A file with none of these cannot give one.
 #[derive(Debug)]
 pub struct Origins {
-    path: String,
+    /// The type's package's import path.
+    pub path: String,
     /// The package clause of the type's own package.
     package_name: String,
     /// The type's name and the functions and types of its package whose declarations mention
@@ -239,11 +240,6 @@ pub struct Origins {
 }
 
 impl Origins {
-    /// The type's package's import path.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     /// Whether Go source `text` may give the analysis a value of the type (see
     /// [`Self::in_lexed`]); tokenised only when it has the type's import path in quotes.
     pub fn in_text(&self, text: &str) -> bool {
@@ -262,7 +258,9 @@ impl Origins {
     /// clause is not found); or it imports the type's package and names one of
     /// [`Self::words`] through the import (`log.New`, `lg.Logger`), or dot-imports it; or it
     /// imports one of [`Self::other_packages`]. Names in comments and strings do not count; a
-    /// file the tokeniser cannot read reliably always may.
+    /// file the tokeniser cannot read reliably always may. A package whose import path is the
+    /// type's package's also may, whatever its clause: that is the caller's to ask (it knows
+    /// the path, see [`super::package::PackageContext::import_path`]).
     pub fn in_lexed(&self, lexed: &Lexed) -> bool {
         if !lexed.is_reliable() || self.is_own_package(lexed.text()) {
             return true;

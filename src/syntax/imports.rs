@@ -102,7 +102,7 @@ fn import_of(spec: Node, text: &str) -> Option<Import> {
 
 /// The package names an import path suggests, most likely first: `gopkg.in/yaml.v3` → `yaml`,
 /// `github.com/x/y/v2` → `y`, `github.com/mattn/go-sqlite3` → `sqlite3`, `go-sqlite3`.
-fn implied_names(path: &str) -> Vec<String> {
+pub fn implied_names(path: &str) -> Vec<String> {
     let mut elements: Vec<&str> = path.split('/').collect();
     if elements.len() > 1
         && elements.last().is_some_and(|last| {

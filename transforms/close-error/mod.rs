@@ -112,6 +112,8 @@ enum ErrorResult<'t> {
 /// flag) in its function (any `defer` naming `Close` when the opened name is not plain), in a
 /// function whose signature names `error`.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
+    // The keywords (`os.Create`) already pass over an aliased `os`; the names are read for the
+    // test to say what it means.
     let os_names: Vec<String> = lexed
         .imports()
         .into_iter()

@@ -134,6 +134,9 @@ fn mentioned_between(lexed: &Lexed, name: &str, from: usize, to: usize) -> bool 
     false
 }
 
+/// Whether the name at token `index` is surely a use of a variable (an `identifier` to the
+/// check), not a field or key (`.name`, `name:`), a type's place, or a field or method name in a
+/// `struct`/`interface` body. Both callers skip a file on a use, so anything unsure is none.
 fn is_variable_use(lexed: &Lexed, index: usize) -> bool {
     let previous = index.checked_sub(1).map(|previous| {
         (
@@ -148,7 +151,7 @@ fn is_variable_use(lexed: &Lexed, index: usize) -> bool {
             || (text == "(" && before == Some("."))
     });
     let next = (index + 1 < lexed.tokens.len()).then(|| lexed.text_of(index + 1));
-    !type_position && !matches!(next, Some(":" | "{"))
+    !type_position && !matches!(next, Some(":" | "{")) && !lexed.in_type_body(index)
 }
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {

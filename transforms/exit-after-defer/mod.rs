@@ -38,18 +38,20 @@ const LISTED_DEFERS: usize = 3;
 /// Without parsing: `.Exit(`/`.Fatal…(` after a `defer` of the same function, in a block the
 /// defer's block encloses, that may end the program (see [`may_end_program`]).
 fn may_match(lexed: &Lexed, package: &PackageContext) -> bool {
-    let exits = ["Exit", "Fatal", "Fatalf", "Fatalln"];
     let imports = lexed.imports();
     // Asked only for a call that needs it, as it may read the package's other files.
     let logger = std::cell::OnceCell::new();
     let may_hold_logger = || {
         *logger.get_or_init(|| {
             let origins = logger_origins();
-            origins.in_lexed(lexed) || package.others_may_give(origins)
+            // The analysis gives a package whose import path is `log` the model's facts.
+            package.import_path.as_deref() == Some(origins.path.as_str())
+                || origins.in_lexed(lexed)
+                || package.others_may_give(origins)
         })
     };
     let defers: Vec<usize> = lexed.all("defer").collect();
-    exits
+    RULE.keywords
         .iter()
         .flat_map(|word| lexed.all(word))
         .filter(|&call| call >= 1 && lexed.is(call - 1, "."))
@@ -159,8 +161,8 @@ fn on_other_package(lexed: &Lexed, call: usize, imports: &[(String, String)]) ->
     imports
         .iter()
         .any(|(name, path)| name == receiver && path != "log")
-        && !(0..lexed.tokens.len())
-            .filter(|&index| lexed.text_of(index) == receiver)
+        && !lexed
+            .all(receiver)
             .filter(|&index| around.contains(&lexed.function_of(index)))
             .filter(|index| {
                 !import_declarations

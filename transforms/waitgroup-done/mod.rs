@@ -74,7 +74,8 @@ impl<'a> Goroutine<'a> {
     }
 }
 
-/// Without parsing: `go func` whose body names `Done` and either may call `Add` itself (see
+/// Without parsing: `go func` whose statement has the word `Done` (comments included, as the
+/// query reads it) and either may call `Add` itself (see
 /// [`may_add_inside`]) or has a `defer` naming `Done` that is not its first statement, after
 /// code that may leave the goroutine.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
@@ -95,13 +96,20 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
                     && lexed.contains(lexed.statement(index), "Done")
                     && may_leave_before(lexed, body, index)
             });
-            lexed.contains(tokens.clone(), "Done") && (late_done || may_add_inside(lexed, body))
+            // The check's query takes the goroutine only when its text (comments and strings
+            // included) has the word.
+            let statement = lexed.statement(go);
+            let text = &lexed.text()
+                [lexed.tokens[go].start..lexed.tokens[statement.end.max(go + 1) - 1].end];
+            crate::text::contains_word(text.as_bytes(), "Done")
+                && (late_done || may_add_inside(lexed, body))
         })
 }
 
 /// Whether the goroutine body `body` may hold what [`add_inside`] reports: a statement of its
-/// own that calls `.Add(…)`, on a receiver it has not called `Done` on before (then it was
-/// counted before it started). Compound receivers (`s.wg.Add`) are let through.
+/// own that calls `.Add(…)`, on a receiver it has not called `Done` on before (`wg.Done(`: then
+/// it was counted before it started). A receiver other than one name (`s.wg`, `wgs[i]`,
+/// `(wg)`, `group()`) is let through.
 fn may_add_inside(lexed: &Lexed, body: usize) -> bool {
     let tokens = lexed.body(body);
     let open = tokens.start;
@@ -116,16 +124,22 @@ fn may_add_inside(lexed: &Lexed, body: usize) -> bool {
         }
         let receiver = add - 2;
         let before = receiver - 1;
-        if lexed.is(before, ".") {
-            return true;
-        }
         let starts_statement =
             before == open || lexed.is(before, ";") || lexed.tokens[before].ends_statement;
+        if lexed.tokens[receiver].kind != crate::analysis::blocks::Kind::Ident
+            || lexed.is(before, ".")
+        {
+            // `s.wg.Add`, `wgs[i].Add`, `(wg).Add`, `group().Add`: let through.
+            return true;
+        }
+        if !starts_statement {
+            // `n := c.Add(1)`: a value, not a statement of its own.
+            return false;
+        }
         let name = lexed.text_of(receiver);
-        starts_statement
-            && !lexed
-                .all_in(name, open..receiver)
-                .any(|done| lexed.is(done + 1, ".") && lexed.is(done + 2, "Done"))
+        !lexed.all_in(name, open..receiver).any(|done| {
+            lexed.is(done + 1, ".") && lexed.is(done + 2, "Done") && lexed.is(done + 3, "(")
+        })
     })
 }
 
