@@ -199,44 +199,18 @@ impl DirIndex {
 
     /// The indexes of the files in which `word` occurs as a word.
     fn files_with(&self, word: &str) -> Arc<[usize]> {
-        if let Ok(cache) = self.files_with_word.lock()
-            && let Some(files) = cache.get(word)
-        {
-            return files.clone();
-        }
-        let files: Arc<[usize]> = self
-            .files
-            .iter()
-            .enumerate()
-            .filter(|(_, file)| crate::text::contains_word(file.text.as_bytes(), word))
-            .map(|(index, _)| index)
-            .collect();
-        if let Ok(mut cache) = self.files_with_word.lock() {
-            cache.insert(word.to_owned(), files.clone());
-        }
-        files
+        cached_files(&self.files_with_word, word, &self.files, |file| {
+            crate::text::contains_word(file.text.as_bytes(), word)
+        })
     }
 
     /// The indexes of the files that may give the analysis a value of a modelled type (see
     /// [`Origins::in_text`]), whatever their package: each file is read once per type.
     fn files_giving(&self, origins: &Origins) -> Arc<[usize]> {
         let key = format!("{}\0{}", origins.path, origins.words.join(","));
-        if let Ok(cache) = self.files_giving_type.lock()
-            && let Some(files) = cache.get(&key)
-        {
-            return files.clone();
-        }
-        let files: Arc<[usize]> = self
-            .files
-            .iter()
-            .enumerate()
-            .filter(|(_, file)| origins.in_text(&file.text))
-            .map(|(index, _)| index)
-            .collect();
-        if let Ok(mut cache) = self.files_giving_type.lock() {
-            cache.insert(key, files.clone());
-        }
-        files
+        cached_files(&self.files_giving_type, &key, &self.files, |file| {
+            origins.in_text(&file.text)
+        })
     }
 
     /// Reads every `.go` file of `dir` (not recursively).
@@ -350,6 +324,30 @@ impl DirIndex {
                     .collect::<Vec<_>>()
             })
     }
+}
+
+/// The indexes of the `files` that `keep` accepts, computed once per `key` into `cache`.
+fn cached_files(
+    cache: &Mutex<HashMap<String, Arc<[usize]>>>,
+    key: &str,
+    files: &[Arc<SourceFile>],
+    keep: impl Fn(&SourceFile) -> bool,
+) -> Arc<[usize]> {
+    if let Ok(cached) = cache.lock()
+        && let Some(found) = cached.get(key)
+    {
+        return found.clone();
+    }
+    let found: Arc<[usize]> = files
+        .iter()
+        .enumerate()
+        .filter(|(_, file)| keep(file))
+        .map(|(index, _)| index)
+        .collect();
+    if let Ok(mut cached) = cache.lock() {
+        cached.insert(key.to_owned(), found.clone());
+    }
+    found
 }
 
 /// Every directory index of a run, each read at most once (threads asking for the same directory

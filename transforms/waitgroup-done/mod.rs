@@ -75,9 +75,8 @@ impl<'a> Goroutine<'a> {
 }
 
 /// Without parsing: `go func` whose statement has the word `Done` (comments included, as the
-/// query reads it) and either may call `Add` itself (see
-/// [`may_add_inside`]) or has a `defer` naming `Done` that is not its first statement, after
-/// code that may leave the goroutine.
+/// query reads it) and either may call `Add` itself (see [`may_add_inside`]) or has a `defer`
+/// naming `Done` that is not its first statement, after code that may leave the goroutine.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     lexed
         .all("go")
