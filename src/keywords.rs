@@ -184,16 +184,7 @@ mod tests {
                 }
             }
         }
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("transforms");
-        for rule in std::fs::read_dir(&fixtures).into_iter().flatten().flatten() {
-            for fixture in std::fs::read_dir(rule.path().join("fixtures"))
-                .into_iter()
-                .flatten()
-            {
-                let path = fixture.map(|entry| entry.path()).unwrap_or_default();
-                texts.extend(std::fs::read_to_string(path).ok());
-            }
-        }
+        texts.extend(crate::syntax::fixture_texts());
         assert!(texts.len() > 10_000, "{} texts", texts.len());
         for text in &texts {
             let found = index.scan(text.as_bytes());

@@ -8,7 +8,7 @@ use std::ops::Range;
 use tree_sitter::Node;
 
 use crate::syntax::names::{Declaration, expression_list};
-use crate::syntax::{Family, Up, ancestors_of, is_function};
+use crate::syntax::{Family, Up, ancestors_of, is_function, kind_of};
 
 pub type BindingId = usize;
 
@@ -135,7 +135,7 @@ impl<'t> Scopes<'t> {
 
     fn declare(&mut self, member: impl Up<'t>, text: &'t str) {
         let node = member.node();
-        match node.kind() {
+        match kind_of(node) {
             "function_declaration" | "method_declaration" | "func_literal" => {
                 self.declare_signature(node, text)
             }
@@ -173,7 +173,7 @@ impl<'t> Scopes<'t> {
         for (field, kind) in fields {
             let Some(list) = function
                 .child_by_field_name(field)
-                .filter(|list| list.kind() == "parameter_list")
+                .filter(|list| kind_of(*list) == "parameter_list")
             else {
                 continue;
             };
@@ -212,7 +212,7 @@ impl<'t> Scopes<'t> {
         let Some(function) = enclosing_function(member) else {
             return;
         };
-        let start = match statement.kind() {
+        let start = match kind_of(statement) {
             // Range variables are visible in the loop body only.
             "range_clause" => member
                 .up()
@@ -228,7 +228,7 @@ impl<'t> Scopes<'t> {
             if name == "_" {
                 continue;
             }
-            let source = match statement.kind() {
+            let source = match kind_of(statement) {
                 "range_clause" => declaration
                     .values
                     .first()
@@ -240,7 +240,7 @@ impl<'t> Scopes<'t> {
                     .map_or(Source::Declared, |value| Source::Value(*value)),
             };
             // `a, err := f()` after `err` was declared in the same block assigns `err`.
-            if statement.kind() == "short_var_declaration"
+            if kind_of(statement) == "short_var_declaration"
                 && let Some(existing) =
                     self.visible_in_block(name, statement.start_byte(), scope_node)
             {
@@ -279,7 +279,7 @@ impl<'t> Scopes<'t> {
         };
         for ident in expression_list(alias) {
             let name = &text[ident.byte_range()];
-            if ident.kind() != "identifier" || name == "_" {
+            if kind_of(ident) != "identifier" || name == "_" {
                 continue;
             }
             self.add(Binding {
@@ -305,7 +305,7 @@ impl<'t> Scopes<'t> {
     fn resolve_all(&mut self, family: &Family<'t>, text: &'t str) {
         let declaring: HashSet<usize> = self.bindings.iter().map(|b| b.ident.id()).collect();
         for (index, node) in family.nodes().iter().enumerate() {
-            match node.kind() {
+            match kind_of(*node) {
                 "identifier" if !declaring.contains(&node.id()) => {
                     if self.resolved.contains_key(&node.id()) {
                         continue;
@@ -332,7 +332,7 @@ impl<'t> Scopes<'t> {
                         .child_by_field_name("operator")
                         .is_some_and(|op| &text[op.byte_range()] == "&");
                     if is_address
-                        && let Some(operand) = operand.filter(|o| o.kind() == "identifier")
+                        && let Some(operand) = operand.filter(|o| kind_of(*o) == "identifier")
                         && let Some(id) =
                             self.lookup(&text[operand.byte_range()], operand.start_byte())
                     {
@@ -349,7 +349,7 @@ impl<'t> Scopes<'t> {
         if Declaration::of(statement, text).is_some() {
             return;
         }
-        let (targets, values, plain) = match statement.kind() {
+        let (targets, values, plain) = match kind_of(statement) {
             "inc_statement" | "dec_statement" => (
                 statement.named_child(0).into_iter().collect::<Vec<_>>(),
                 Vec::new(),
@@ -369,9 +369,9 @@ impl<'t> Scopes<'t> {
                 (expression_list(left), values, plain)
             }
         };
-        let is_range = statement.kind() == "range_clause";
+        let is_range = kind_of(statement) == "range_clause";
         for (index, target) in targets.iter().enumerate() {
-            if target.kind() != "identifier" {
+            if kind_of(*target) != "identifier" {
                 continue;
             }
             let Some(id) = self.lookup(&text[target.byte_range()], target.start_byte()) else {
@@ -408,17 +408,17 @@ fn enclosing_function<'t>(member: impl Up<'t>) -> Option<Node<'t>> {
 fn scope_of<'t>(statement: impl Up<'t>) -> Option<(usize, usize)> {
     let mut member = statement;
     while matches!(
-        member.node().kind(),
+        kind_of(member.node()),
         "var_spec" | "var_spec_list" | "var_declaration" | "const_spec" | "const_declaration"
     ) {
         member = member.up()?;
     }
     let mut parent = member.up()?;
     // `L: x := …` declares `x` in the block around the label, not in the labelled statement.
-    while parent.node().kind() == "labeled_statement" {
+    while kind_of(parent.node()) == "labeled_statement" {
         parent = parent.up()?;
     }
-    let scope = match parent.node().kind() {
+    let scope = match kind_of(parent.node()) {
         "source_file" => return None,
         // A statement of a list is visible until the end of the enclosing block or clause.
         "statement_list" => parent.up()?.node(),
@@ -442,11 +442,11 @@ fn is_plain_write_target<'t>(member: impl Up<'t>) -> bool {
         return false;
     };
     let parent = up.node();
-    match parent.kind() {
+    match kind_of(parent) {
         "inc_statement" | "dec_statement" => true,
         "expression_list" => up.up().map(Up::node).is_some_and(|statement| {
             matches!(
-                statement.kind(),
+                kind_of(statement),
                 "assignment_statement" | "range_clause" | "receive_statement"
             ) && statement
                 .child_by_field_name("left")
@@ -464,13 +464,13 @@ fn is_plain_write_target<'t>(member: impl Up<'t>) -> bool {
 pub fn is_struct_field_key<'t>(ident: impl Up<'t>) -> bool {
     let Some(element) = ident
         .up()
-        .filter(|up| up.node().kind() == "literal_element")
+        .filter(|up| kind_of(up.node()) == "literal_element")
     else {
         return false;
     };
     let Some(keyed) = element
         .up()
-        .filter(|up| up.node().kind() == "keyed_element")
+        .filter(|up| kind_of(up.node()) == "keyed_element")
     else {
         return false;
     };
@@ -483,11 +483,11 @@ pub fn is_struct_field_key<'t>(ident: impl Up<'t>) -> bool {
     }
     let literal = ancestors_of(keyed)
         .map(Up::node)
-        .find(|node| node.kind() == "composite_literal");
+        .find(|node| kind_of(*node) == "composite_literal");
     let literal_type = literal.and_then(|literal| literal.child_by_field_name("type"));
     literal_type.is_none_or(|kind| {
         !matches!(
-            kind.kind(),
+            kind_of(kind),
             "map_type" | "slice_type" | "array_type" | "implicit_length_array_type"
         )
     })
@@ -501,7 +501,7 @@ mod tests {
     fn idents<'t>(root: Node<'t>, text: &str, name: &str) -> Vec<Node<'t>> {
         descendants(root, |_| false)
             .into_iter()
-            .filter(|node| node.kind() == "identifier" && &text[node.byte_range()] == name)
+            .filter(|node| kind_of(*node) == "identifier" && &text[node.byte_range()] == name)
             .collect()
     }
 
