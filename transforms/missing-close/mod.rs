@@ -4,6 +4,8 @@
 //!
 //! Fix: `defer rows.Close()` / `defer resp.Body.Close()` right after the error check of the call.
 
+use std::collections::{HashMap, HashSet};
+
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
@@ -18,7 +20,7 @@ use crate::syntax::checks::{ErrorCheck, error_check_after, single_value};
 use crate::syntax::flow::{Exits, repeats_within};
 use crate::syntax::names::expression_list;
 use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after};
-use crate::syntax::{ancestors, descendants, enclosing_function};
+use crate::syntax::{ancestors, enclosing_function};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -79,12 +81,20 @@ const SQL_RECEIVERS: &[&str] = &["DB", "Tx", "Conn", "Stmt", "NamedStmt"];
 /// The net/http functions (and `*http.Client` methods, with `Do`) that return a response.
 const HTTP_FUNCTIONS: &[&str] = &["Get", "Head", "Post", "PostForm"];
 
-/// Only a file importing one of the packages can be reported on, so no other file is parsed.
+/// Only a file importing one of the packages can be reported on, so no other file is parsed,
+/// nor searched for the rule's keywords (asked of every file: no allocation here).
 fn imports_a_covered_package(_: Option<crate::goversion::GoVersion>, text: &str) -> bool {
-    [SQL, SQLX, HTTP]
+    QUOTED_PATHS
         .iter()
-        .any(|path| text.contains(&format!("\"{path}\"")))
+        .any(|quoted| crate::text::contains(text, quoted))
 }
+
+/// [`SQL`], [`SQLX`] and [`HTTP`] as import paths are written.
+const QUOTED_PATHS: [&str; 3] = [
+    "\"database/sql\"",
+    "\"github.com/jmoiron/sqlx\"",
+    "\"net/http\"",
+];
 
 /// What must be closed, and how.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -98,11 +108,16 @@ enum Family {
 }
 
 impl Family {
-    fn release(self, value: &str) -> String {
+    /// What `.Close()` is called on to release `value`.
+    fn released(self, value: &str) -> String {
         match self {
-            Family::Rows | Family::Statement => format!("{value}.Close()"),
-            Family::Http => format!("{value}.Body.Close()"),
+            Family::Rows | Family::Statement => value.to_owned(),
+            Family::Http => format!("{value}.Body"),
         }
+    }
+
+    fn release(self, value: &str) -> String {
+        format!("{}.Close()", self.released(value))
     }
 }
 
@@ -186,10 +201,11 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let analysis = context.analysis;
     let exits = Exits::with_imports(&analysis.imports);
+    let mut closed = ClosedValues::default();
     matches
         .iter()
         .filter_map(|found| Some((found.get("anchor")?, found.get("method")?)))
-        .filter_map(|(statement, method)| acquired(analysis, statement, method))
+        .filter_map(|(statement, method)| acquired(analysis, statement, method, &mut closed))
         .filter_map(|acquired| finding(analysis, &acquired, &exits))
         .collect()
 }
@@ -198,6 +214,7 @@ fn acquired<'a>(
     analysis: &FileAnalysis<'a>,
     statement: Node<'a>,
     method: Node<'a>,
+    closed: &mut ClosedValues<'a>,
 ) -> Option<Acquired<'a>> {
     let text = analysis.text();
     let call = single_value(statement).filter(|value| value.kind() == "call_expression")?;
@@ -212,7 +229,20 @@ fn acquired<'a>(
     if value == "_" {
         return None;
     }
-    let (family, origin) = origin(analysis, operand, *value_node, analysis.text_of(method))?;
+    // The syntactic rejections first: the type questions below build the function's scopes.
+    // In an `if` or `switch` initializer the value lives only in that statement, whose
+    // condition decides what the branches do with it (often: fail when there was no error).
+    let method = analysis.text_of(method);
+    let family = family_of(method)?;
+    let function = enclosing_function(statement)?;
+    if statement.parent()?.kind() != "statement_list"
+        || closed
+            .in_function(function, text)
+            .contains(family.released(value).as_str())
+    {
+        return None;
+    }
+    let origin = origin(analysis, operand, *value_node, method, family)?;
     let imported = |paths: &[&str]| paths.iter().any(|p| analysis.imports.name_of(p).is_some());
     let imports_family = match family {
         Family::Rows | Family::Statement => imported(&[SQL, SQLX]),
@@ -232,50 +262,61 @@ fn acquired<'a>(
     })
 }
 
-/// Which package the call is from, and how sure that is; `None` when nothing says it is one of
-/// the covered calls (`cache.Get(key)`, `once.Do(f)`).
+/// What a covered method's result is, whichever package it turns out to be from: the SQL and
+/// HTTP names do not overlap, so [`origin`] gives the same family or none.
+fn family_of(method: &str) -> Option<Family> {
+    if SQL_METHODS.contains(&method) {
+        Some(if method.starts_with("Prepare") {
+            Family::Statement
+        } else {
+            Family::Rows
+        })
+    } else if HTTP_FUNCTIONS.contains(&method) || method == "Do" {
+        Some(Family::Http)
+    } else {
+        None
+    }
+}
+
+/// How sure the source is that the call is a covered one of `family` (see [`family_of`]);
+/// `None` when nothing says it is one of them (`cache.Get(key)`, `once.Do(f)`).
 fn origin<'a>(
     analysis: &FileAnalysis<'a>,
     operand: Node<'a>,
     value: Node<'a>,
     method: &str,
-) -> Option<(Family, Origin)> {
-    let is_sql_method = SQL_METHODS.contains(&method);
-    let sql = if method.starts_with("Prepare") {
-        Family::Statement
-    } else {
-        Family::Rows
-    };
-    let is_http_method = HTTP_FUNCTIONS.contains(&method) || method == "Do";
+    family: Family,
+) -> Option<Origin> {
+    let is_http_method = family == Family::Http;
+    let is_sql_method = !is_http_method;
     if let Some(path) = analysis.package_ref(operand) {
-        return (path == HTTP && HTTP_FUNCTIONS.contains(&method))
-            .then_some((Family::Http, Origin::Known));
+        return (path == HTTP && HTTP_FUNCTIONS.contains(&method)).then_some(Origin::Known);
     }
     if is_http_method && is_default_client(analysis, operand) {
-        return Some((Family::Http, Origin::Known));
+        return Some(Origin::Known);
     }
     let receiver = analysis.type_of(operand);
     if let Some(named) = receiver.as_named() {
         if is_sql_method && in_package(named, &[SQL, SQLX], SQL_RECEIVERS) {
-            return Some((sql, Origin::Known));
+            return Some(Origin::Known);
         }
         if is_http_method && in_package(named, &[HTTP], &["Client"]) {
-            return Some((Family::Http, Origin::Known));
+            return Some(Origin::Known);
         }
     }
     let result = analysis.type_of(value);
     if let Some(named) = result.as_named() {
         if is_sql_method && in_package(named, &[SQL, SQLX], &["Rows", "Stmt"]) {
-            return Some((sql, Origin::ResultTyped));
+            return Some(Origin::ResultTyped);
         }
         if is_http_method && in_package(named, &[HTTP], &["Response"]) {
-            return Some((Family::Http, Origin::ResultTyped));
+            return Some(Origin::ResultTyped);
         }
     }
     // A type deferfix knows that is not one of these packages' (pgx rows, a driver's statement,
     // a wrapper's own result) is another API, whatever its method is called.
     let untyped = receiver.as_named().is_none() && result == Type::Unknown;
-    (is_sql_method && untyped).then_some((sql, Origin::Unknown))
+    (is_sql_method && untyped).then_some(Origin::Unknown)
 }
 
 /// `http.DefaultClient`, a package variable the model (functions and types only) cannot type.
@@ -299,21 +340,12 @@ fn finding<'a>(
     acquired: &Acquired<'a>,
     exits: &Exits,
 ) -> Option<Finding> {
-    let text = analysis.text();
     let statement = acquired.statement;
-    // In an `if` or `switch` initializer the value lives only in that statement, whose
-    // condition decides what the branches do with it (often: fail when there was no error).
-    if statement.parent()?.kind() != "statement_list" {
-        return None;
-    }
     let function = enclosing_function(statement)?;
     let (scopes, id) = analysis.resolve(acquired.value_node)?;
     let binding = scopes.binding(id);
     // A named result, a parameter, or a variable of an enclosing function is handed on.
     if binding.kind != BindingKind::Local || binding.function.id() != function.id() {
-        return None;
-    }
-    if released_in(function, acquired, text) {
         return None;
     }
     let tracked = kept_locally(analysis, &scopes, id, function)?;
@@ -344,22 +376,45 @@ fn finding<'a>(
     })
 }
 
-/// Whether the function (nested literals included) releases the value anywhere, by any value
-/// of that name: `x.Close` (or `x.Body.Close`) called, deferred or passed as a method value.
-fn released_in(function: Node, acquired: &Acquired, text: &str) -> bool {
-    let closed = match acquired.family {
-        Family::Rows | Family::Statement => acquired.value.to_owned(),
-        Family::Http => format!("{}.Body", acquired.value),
-    };
-    descendants(function, |_| false).into_iter().any(|node| {
-        node.kind() == "selector_expression"
-            && node
-                .child_by_field_name("field")
-                .is_some_and(|field| &text[field.byte_range()] == "Close")
-            && node
+/// For each function asked about, what it releases anywhere (nested literals included), by any
+/// value of that name: the operands of `….Close` called, deferred or passed as a method value
+/// (`rows`, `resp.Body`). Read once per function: a file asks for each covered call in it.
+#[derive(Default)]
+struct ClosedValues<'a> {
+    by_function: HashMap<usize, HashSet<&'a str>>,
+}
+
+impl<'a> ClosedValues<'a> {
+    fn in_function(&mut self, function: Node<'a>, text: &'a str) -> &HashSet<&'a str> {
+        self.by_function
+            .entry(function.id())
+            .or_insert_with(|| closed_in(function, text))
+    }
+}
+
+/// The operands of the selectors `….Close` in `function`, found from the places its text spells
+/// `Close` rather than by a walk over all of its nodes: each must be a whole field name.
+fn closed_in<'a>(function: Node<'a>, text: &'a str) -> HashSet<&'a str> {
+    const CLOSE: &str = "Close";
+    let range = function.byte_range();
+    memchr::memmem::find_iter(&text.as_bytes()[range.clone()], CLOSE)
+        .filter_map(|at| {
+            let start = range.start + at;
+            let field = function.descendant_for_byte_range(start, start + CLOSE.len())?;
+            if field.byte_range() != (start..start + CLOSE.len()) {
+                return None;
+            }
+            let selector = field.parent()?;
+            let is_field = selector.kind() == "selector_expression"
+                && selector
+                    .child_by_field_name("field")
+                    .is_some_and(|named| named.id() == field.id());
+            let operand = selector
                 .child_by_field_name("operand")
-                .is_some_and(|operand| text[operand.byte_range()] == closed)
-    })
+                .filter(|_| is_field)?;
+            Some(&text[operand.byte_range()])
+        })
+        .collect()
 }
 
 /// The value's binding and those derived from it, unless the value may be released by other
@@ -555,5 +610,62 @@ fn leaving_check<'a>(
         None => Err(not_plain(&format!(
             "no `if {err} != nil` check follows the call"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_paths_are_the_covered_packages() {
+        let quoted: Vec<String> = [SQL, SQLX, HTTP]
+            .iter()
+            .map(|path| format!("\"{path}\""))
+            .collect();
+        assert_eq!(quoted, QUOTED_PATHS);
+    }
+
+    /// What a walk over every node of the function finds: the operands of selectors whose
+    /// field is `Close`.
+    fn closed_by_walk<'a>(function: Node<'a>, text: &'a str) -> HashSet<&'a str> {
+        crate::syntax::descendants(function, |_| false)
+            .into_iter()
+            .filter(|node| node.kind() == "selector_expression")
+            .filter(|node| {
+                node.child_by_field_name("field")
+                    .is_some_and(|field| &text[field.byte_range()] == "Close")
+            })
+            .filter_map(|node| node.child_by_field_name("operand"))
+            .map(|operand| &text[operand.byte_range()])
+            .collect()
+    }
+
+    #[test]
+    fn closed_values_are_found_from_the_text_as_by_a_walk() {
+        let mut texts = vec![
+            concat!(
+                "package p\n\nfunc f() {\n\trows.Close()\n\tdefer resp.Body.Close()\n",
+                "\tx.Closer()\n\ty.CloseIdle()\n\tClose()\n\t_ = \"z.Close\"\n\t// w.Close()\n",
+                "\tg := v.\n\t\tClose\n\tgo func() { (a).Close() }()\n\tb[0].Close()\n",
+                "\tc.Close.x()\n\ttype T struct{ Close int }\n\t_ = T{Close: 1}\n}\n"
+            )
+            .to_owned(),
+        ];
+        texts.extend(crate::syntax::fixture_texts());
+        let mut parser = crate::syntax::new_parser();
+        let mut closed = 0;
+        for text in &texts {
+            let tree = crate::syntax::parse(&mut parser, text);
+            let functions = crate::syntax::descendants(tree.root_node(), |_| false)
+                .into_iter()
+                .filter(|node| crate::syntax::is_function(*node));
+            for function in functions {
+                let expected = closed_by_walk(function, text);
+                closed += expected.len();
+                assert_eq!(closed_in(function, text), expected, "{text}");
+            }
+        }
+        assert!(closed > 100, "{closed} closed values");
     }
 }
