@@ -241,13 +241,21 @@ pub struct Origins {
 
 impl Origins {
     /// Whether Go source `text` may give the analysis a value of the type (see
-    /// [`Self::in_lexed`]); tokenised only when it has the type's import path in quotes.
+    /// [`Self::in_lexed`]); tokenised only when it has the type's import path in quotes and,
+    /// unless other packages mention the type, one of [`Self::words`] (what any way to the type
+    /// through its own package spells: `log.New`, `lg.Logger`, `Default()` after a dot import).
     pub fn in_text(&self, text: &str) -> bool {
         let quoted = |path: &str| {
             crate::text::contains(text, &format!("\"{path}\""))
                 || crate::text::contains(text, &format!("`{path}`"))
         };
-        if !quoted(&self.path) && !self.other_packages.iter().any(|path| quoted(path)) {
+        let spells_a_word = || {
+            self.words
+                .iter()
+                .any(|word| crate::text::contains_word(text.as_bytes(), word))
+        };
+        let through_own_package = quoted(&self.path) && spells_a_word();
+        if !through_own_package && !self.other_packages.iter().any(|path| quoted(path)) {
             return self.is_own_package(text);
         }
         self.in_lexed(&Lexed::new(text))
@@ -548,7 +556,10 @@ mod tests {
             "import \"log\"",
             "var l = log. /* x */ New(w, \"\", 0)"
         )));
-        assert!(logger.in_text(&file("import . \"log\"", "func f() { Print() }")));
+        // A dot import names the package's functions bare, but only those words give one.
+        assert!(!logger.in_text(&file("import . \"log\"", "func f() { Print() }")));
+        assert!(logger.in_text(&file("import . \"log\"", "var l = Default()")));
+        assert!(logger.in_text(&file("import . \"log\"", "var l = x.New()")));
         assert!(!logger.in_text(&file("import _ \"log\"", "var l *log.Logger")));
         assert!(logger.in_text(&file("import \"log\"", "var l = log.New(w, \"\", 0)")));
         assert!(logger.in_text(&file("import `log`", "var l *log.Logger")));
