@@ -116,20 +116,31 @@ fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The rules to run on a text, and its tokens when a rule's lexical test read them (reliably):
+/// a rule may repeat that test per match to skip its type questions there.
+struct Candidates<'t> {
+    rules: Vec<&'static Rule>,
+    lexed: Option<Lexed<'t>>,
+}
+
 /// Per-thread state: one parser and one query cursor, reused across files.
 pub struct Linter {
     parser: Parser,
     cursor: QueryCursor,
-    /// The selected rules' keywords, built on the first file (again if the rules change).
-    keywords: Option<KeywordIndex>,
+    /// The keywords of each set of rules that applied to a file so far (a file's Go version
+    /// and imports decide which of the selected rules apply), built on first use.
+    keywords: Vec<KeywordIndex>,
 }
+
+/// More sets of rules than this in one run (many configurations) start the list afresh.
+const MAX_KEYWORD_INDEXES: usize = 32;
 
 impl Default for Linter {
     fn default() -> Self {
         Linter {
             parser: new_parser(),
             cursor: QueryCursor::new(),
-            keywords: None,
+            keywords: Vec::new(),
         }
     }
 }
@@ -242,14 +253,14 @@ impl Linter {
         &mut self,
         text: &str,
         tree: &Tree,
-        candidates: &[&Rule],
+        candidates: &Candidates,
         pass: &PassContext,
     ) -> Vec<Finding> {
         let (settings, go_version) = (pass.settings, pass.go_version);
         let mut findings = Vec::new();
         // One analysis per pass, shared by the rules; it computes only what they ask for.
         let analysis = FileAnalysis::new(GoFile { text, tree }, pass.package);
-        for rule in candidates {
+        for rule in &candidates.rules {
             let matches = query::run(rule.query(), rule.keywords, tree, text, &mut self.cursor);
             if matches.is_empty() {
                 continue;
@@ -258,6 +269,7 @@ impl Linter {
                 file: GoFile { text, tree },
                 module_go_version: go_version,
                 analysis: &analysis,
+                lexed: candidates.lexed.as_ref(),
             };
             findings.extend((rule.check)(&context, &matches));
         }
@@ -275,26 +287,28 @@ impl Linter {
 
     /// The selected rules that could match `text` at all: the Go version allows them and one of
     /// their keywords occurs in the bytes (the cheap prefilter before parsing).
-    fn candidate_rules(
+    fn candidate_rules<'t>(
         &mut self,
-        text: &str,
+        text: &'t str,
         settings: &Settings,
         go_version: Option<GoVersion>,
         package: &PackageContext,
-    ) -> Vec<&'static Rule> {
-        let keywords = match self.keywords.take() {
-            Some(index) if index.is_for(&settings.rules) => index,
-            _ => KeywordIndex::new(&settings.rules),
-        };
-        let present = keywords.scan(text.as_bytes());
-        // Tokenised once, for the first rule that asks.
-        let lexed = std::cell::OnceCell::new();
-        let candidates = settings
+    ) -> Candidates<'t> {
+        // Which rules apply comes first: the keywords of the others (`Get`, `Do` of missing-close
+        // in a file importing neither net/http nor database/sql) are then not searched for.
+        let applicable: Vec<&'static Rule> = settings
             .rules
             .iter()
             .copied()
-            .filter(|rule| present.admits(rule))
             .filter(|rule| (rule.applies_to)(go_version, text))
+            .collect();
+        let present = self.keywords_for(&applicable).scan(text.as_bytes());
+        // Tokenised once, for the first rule that asks.
+        let lexed = std::cell::OnceCell::new();
+        let rules = applicable
+            .iter()
+            .copied()
+            .filter(|rule| present.admits(rule))
             .filter(|rule| match rule.may_match {
                 Some(may_match) if settings.lexical_prefilter => {
                     let lexed = lexed.get_or_init(|| Lexed::new(text));
@@ -303,9 +317,25 @@ impl Linter {
                 _ => true,
             })
             .collect();
-        drop(present);
-        self.keywords = Some(keywords);
-        candidates
+        Candidates {
+            rules,
+            lexed: lexed.into_inner().filter(Lexed::is_reliable),
+        }
+    }
+
+    /// The keyword index for exactly `rules`.
+    fn keywords_for(&mut self, rules: &[&'static Rule]) -> &KeywordIndex {
+        let at = match self.keywords.iter().position(|index| index.is_for(rules)) {
+            Some(at) => at,
+            None => {
+                if self.keywords.len() == MAX_KEYWORD_INDEXES {
+                    self.keywords.clear();
+                }
+                self.keywords.push(KeywordIndex::new(rules));
+                self.keywords.len() - 1
+            }
+        };
+        &self.keywords[at]
     }
 
     /// `go_version` is the file's module Go version (see [`crate::goversion`]); `package` says
@@ -321,7 +351,7 @@ impl Linter {
             && (crate::text::contains(text, "//deferfix:ignore")
                 || crate::text::contains(text, "//nolint:"));
         let candidates = self.candidate_rules(text, settings, go_version, package);
-        if candidates.is_empty() && !may_hold_directives {
+        if candidates.rules.is_empty() && !may_hold_directives {
             return Ok(Outcome::unfixed(Vec::new(), Vec::new()));
         }
         let parsed = crate::syntax::parse_file(&mut self.parser, text);
@@ -355,7 +385,7 @@ impl Linter {
         &mut self,
         text: &str,
         tree: &Tree,
-        candidates: &[&Rule],
+        candidates: &Candidates,
         pass: &PassContext,
     ) -> (Vec<Finding>, Vec<&'static str>) {
         let settings = pass.settings;
@@ -559,6 +589,45 @@ mod tests {
             lexical_prefilter: true,
         };
         Linter::default().process(text, &settings, None, &PackageContext::alone())
+    }
+
+    /// A Linter reused over files to which different rules apply keeps one keyword index per
+    /// set, and each file gets the candidates of its own set.
+    #[test]
+    fn each_set_of_applicable_rules_has_its_keywords() {
+        let settings = Settings {
+            rules: crate::transforms::RULES.to_vec(),
+            apply: None,
+            report_unused_ignores: false,
+            unsafe_rules: Vec::new(),
+            withheld: Vec::new(),
+            lexical_prefilter: true,
+        };
+        let mut linter = Linter::default();
+        let package = PackageContext::alone();
+        let mut candidates = |text: &str, version: Option<GoVersion>| -> Vec<&'static str> {
+            linter
+                .candidate_rules(text, &settings, version, &package)
+                .rules
+                .iter()
+                .map(|rule| rule.id)
+                .collect()
+        };
+        let goroutine = "package p\n\nfunc f(xs []int) {\n\tfor _, x := range xs {\n\t\tgo func() { use(x) }()\n\t}\n}\n";
+        let shared = Some(GoVersion {
+            major: 1,
+            minor: 21,
+        });
+        let per_iteration = Some(GoVersion::PER_ITERATION_LOOP_VARS);
+        assert!(candidates(goroutine, shared).contains(&"loop-var-capture"));
+        assert!(!candidates(goroutine, per_iteration).contains(&"loop-var-capture"));
+        assert!(candidates(goroutine, shared).contains(&"loop-var-capture"));
+        let get = "func f(u string) {\n\tresp, err := http.Get(u)\n\tif err != nil {\n\t\treturn\n\t}\n\tuse(resp)\n}\n";
+        let imported = format!("package p\n\nimport \"net/http\"\n\n{get}");
+        assert!(candidates(&imported, per_iteration).contains(&"missing-close"));
+        let not_imported = format!("package p\n\n{get}");
+        assert!(!candidates(&not_imported, per_iteration).contains(&"missing-close"));
+        assert_eq!(linter.keywords.len(), 3);
     }
 
     test_rule!(BREAKS_SYNTAX, "breaks-syntax", |_, span| FixState::Safe(
@@ -775,6 +844,7 @@ mod tests {
         let ids = |text: &str| -> Vec<&str> {
             Linter::default()
                 .candidate_rules(text, &settings, None, &PackageContext::alone())
+                .rules
                 .iter()
                 .map(|rule| rule.id)
                 .collect()

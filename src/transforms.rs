@@ -130,6 +130,10 @@ pub struct RuleContext<'a> {
     pub module_go_version: Option<GoVersion>,
     /// The shared facts about this file and its package, computed on demand.
     pub analysis: &'a FileAnalysis<'a>,
+    /// The file's tokens, when a rule's lexical test (`may_match`) read them reliably for this
+    /// very text: a rule may repeat its test per match, before the type questions. `None` with
+    /// the lexical tests off, so that what they skip can be compared.
+    pub lexed: Option<&'a Lexed<'a>>,
 }
 
 /// For rules that apply whatever the Go version.

@@ -118,6 +118,13 @@ impl<'t> Lexed<'t> {
         index < self.tokens.len() && self.text_of(index) == word
     }
 
+    /// The index of the token that starts at byte `offset`, if one does.
+    pub fn token_at(&self, offset: usize) -> Option<usize> {
+        self.tokens
+            .binary_search_by_key(&offset, |token| token.start)
+            .ok()
+    }
+
     /// The indices of the tokens spelled `word` (an identifier or keyword), in order: found in
     /// the text, kept where a token starts there (not in a comment or string) and ends with it.
     pub fn all<'s>(&'s self, word: &'s str) -> impl Iterator<Item = usize> + 's {

@@ -4,6 +4,8 @@
 //! Report only: how to restructure (return an exit code to `main`, run the cleanup first) is a
 //! decision for the author.
 
+use std::collections::HashMap;
+
 use crate::analysis::blocks::Lexed;
 use tree_sitter::Node;
 
@@ -38,34 +40,74 @@ const LISTED_DEFERS: usize = 3;
 /// Without parsing: `.Exit(`/`.Fatal…(` after a `defer` of the same function, in a block the
 /// defer's block encloses, that may end the program (see [`may_end_program`]).
 fn may_match(lexed: &Lexed, package: &PackageContext) -> bool {
-    let imports = lexed.imports();
-    // Asked only for a call that needs it, as it may read the package's other files.
-    let logger = std::cell::OnceCell::new();
-    let may_hold_logger = || {
-        *logger.get_or_init(|| {
-            let origins = logger_origins();
-            // The analysis gives a package whose import path is `log` the model's facts.
-            package.import_path.as_deref() == Some(origins.path.as_str())
-                || origins.in_lexed(lexed)
-                || package.others_may_give(origins)
-        })
-    };
-    let defers: Vec<usize> = lexed.all("defer").collect();
+    let exits = LexicalExits::new(lexed, package);
     RULE.keywords
         .iter()
         .flat_map(|word| lexed.all(word))
         .filter(|&call| call >= 1 && lexed.is(call - 1, "."))
-        .filter(|&call| {
-            let function = lexed.function_of(call);
-            defers
-                .iter()
-                .take_while(|&&defer| defer < call)
-                .any(|&defer| {
-                    lexed.function_of(defer) == function
-                        && lexed.encloses(lexed.tokens[defer].block, lexed.tokens[call].block)
-                })
+        .any(|call| exits.let_through(call))
+}
+
+/// The test of one call, with what it reads once per file: the first defer of each block (a
+/// file can have thousands of `t.Fatal` calls), the imports, and whether a `*log.Logger` can
+/// be had (asked only for a call that needs it, as it may read the package's other files).
+struct LexicalExits<'l, 't> {
+    lexed: &'l Lexed<'t>,
+    package: &'l PackageContext<'l>,
+    first_defer: HashMap<usize, usize>,
+    imports: Vec<(String, String)>,
+    logger: std::cell::OnceCell<bool>,
+}
+
+impl<'l, 't> LexicalExits<'l, 't> {
+    fn new(lexed: &'l Lexed<'t>, package: &'l PackageContext<'l>) -> Self {
+        let mut first_defer = HashMap::new();
+        for defer in lexed.all("defer") {
+            first_defer
+                .entry(lexed.tokens[defer].block)
+                .or_insert(defer);
+        }
+        LexicalExits {
+            lexed,
+            package,
+            first_defer,
+            imports: lexed.imports(),
+            logger: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// For the token of `Exit`/`Fatal…` at index `call`: a defer comes before it and it may
+    /// end the program.
+    fn let_through(&self, call: usize) -> bool {
+        follows_a_defer(self.lexed, &self.first_defer, call)
+            && may_end_program(self.lexed, call, &self.imports, &|| self.may_hold_logger())
+    }
+
+    fn may_hold_logger(&self) -> bool {
+        *self.logger.get_or_init(|| {
+            let origins = logger_origins();
+            // The analysis gives a package whose import path is `log` the model's facts.
+            self.package.import_path.as_deref() == Some(origins.path.as_str())
+                || origins.in_lexed(self.lexed)
+                || self.package.others_may_give(origins)
         })
-        .any(|call| may_end_program(lexed, call, &imports, &may_hold_logger))
+    }
+}
+
+/// Whether a defer of the call's function comes before token `call` in a block around it (its
+/// own block up to the function's body): one that ran on every path to the call.
+fn follows_a_defer(lexed: &Lexed, first_defer: &HashMap<usize, usize>, call: usize) -> bool {
+    let function = lexed.function_of(call);
+    let mut block = lexed.tokens[call].block;
+    loop {
+        if first_defer.get(&block).is_some_and(|&defer| defer < call) {
+            return true;
+        }
+        if block == function || block == 0 {
+            return false;
+        }
+        block = lexed.blocks[block].parent;
+    }
 }
 
 /// What [`ends_program`] accepts, read from the tokens and erring towards yes: `Exit` only on an
@@ -185,14 +227,37 @@ fn plain_receiver<'t>(lexed: &Lexed<'t>, call: usize) -> Option<&'t str> {
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {
     let analysis = context.analysis;
+    let exits = context
+        .lexed
+        .map(|lexed| LexicalExits::new(lexed, analysis.package));
     matches
         .iter()
         .filter_map(|found| found.get("anchor"))
-        .filter_map(|call| finding(analysis, call))
+        .filter_map(|call| finding(analysis, call, exits.as_ref()))
         .collect()
 }
 
-fn finding<'a>(analysis: &FileAnalysis<'a>, call: Node<'a>) -> Option<Finding> {
+/// Whether the file's lexical test lets `call` through: it passes the file when one call does,
+/// and asked again of each call it spares the others the walk to their function and the type
+/// question (a test file's `t.Fatal` calls on a `*testing.T` parameter).
+fn lexically_let_through(exits: &LexicalExits, call: Node) -> bool {
+    let Some((_, field)) = selector_call(call) else {
+        return true;
+    };
+    exits
+        .lexed
+        .token_at(field.start_byte())
+        .is_none_or(|token| exits.let_through(token))
+}
+
+fn finding<'a>(
+    analysis: &FileAnalysis<'a>,
+    call: Node<'a>,
+    exits: Option<&LexicalExits>,
+) -> Option<Finding> {
+    if !exits.is_none_or(|exits| lexically_let_through(exits, call)) {
+        return None;
+    }
     let text = analysis.text();
     let function = enclosing_function(call)?;
     // Only a call after a defer can skip one: a cheap look at the text comes first.
