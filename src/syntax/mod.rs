@@ -312,6 +312,20 @@ pub fn selector_call(call: Node) -> Option<(Node, Node)> {
     ))
 }
 
+/// The operand and field of a call `x.M(…)` whose method `M` is one of `names`: what a query's
+/// `(selector_expression field: (field_identifier) @m)` with `(#any-of? @m …)` took, for a
+/// query that captures only the call (such nesting is most of the cost of compiling a query).
+pub fn method_call_named<'t>(
+    call: Node<'t>,
+    text: &str,
+    names: &[&str],
+) -> Option<(Node<'t>, Node<'t>)> {
+    let (operand, field) = selector_call(call)?;
+    names
+        .contains(&&text[field.byte_range()])
+        .then_some((operand, field))
+}
+
 /// The call of `function` when `function` is what the call calls (`f` in `f(x)`, the literal in
 /// `func() { … }()`); a literal called this way runs where it is written (unless a `go`
 /// statement starts the call).
@@ -862,5 +876,23 @@ mod tests {
             }
         }
         assert!(kinds.contains("ERROR") && kinds.len() > 100, "{kinds:?}");
+    }
+
+    #[test]
+    fn a_method_call_is_named_by_its_field() {
+        let text = "package p\n\nvar a, b, c, d = x.Begin(), Begin(), x.Begins(), s.db.Begin()\n";
+        let tree = parse(&mut new_parser(), text);
+        let found: Vec<Option<(&str, &str)>> = calls(&tree)
+            .into_iter()
+            .map(|call| {
+                method_call_named(call, text, &["Begin"]).map(|(operand, field)| {
+                    (&text[operand.byte_range()], &text[field.byte_range()])
+                })
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [Some(("x", "Begin")), None, None, Some(("s.db", "Begin"))]
+        );
     }
 }

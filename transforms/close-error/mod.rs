@@ -172,7 +172,7 @@ fn opened<'a>(analysis: &FileAnalysis<'a>, statement: Node<'a>) -> Option<Opened
     let text = analysis.text();
     let call = single_value(statement).filter(|value| value.kind() == "call_expression")?;
     let (operand, field) = selector_call(call)?;
-    if analysis.package_ref(operand) != Some("os") {
+    if operand.kind() != "identifier" || analysis.package_ref(operand) != Some("os") {
         return None;
     }
     match &text[field.byte_range()] {

@@ -18,7 +18,7 @@ use crate::syntax::checks::single_value;
 use crate::syntax::known::CONTEXT_CONSTRUCTORS;
 use crate::syntax::names::{expression_list, fresh_name, used_names};
 use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after, no_defer_after};
-use crate::syntax::{GoFile, ancestors, enclosing_function};
+use crate::syntax::{GoFile, ancestors, enclosing_function, method_call_named};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
 
 pub static RULE: Rule = Rule {
@@ -95,7 +95,12 @@ fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Findi
     };
     matches
         .iter()
-        .filter_map(|found| Some((found.get("anchor")?, found.get("constructor")?)))
+        .filter_map(|found| Some((found.get("anchor")?, found.get("call")?)))
+        .filter_map(|(statement, call)| {
+            let (operand, constructor) =
+                method_call_named(call, analysis.text(), CONTEXT_CONSTRUCTORS)?;
+            (operand.kind() == "identifier").then_some((statement, constructor))
+        })
         .filter_map(|(statement, constructor)| finding(analysis, package, statement, constructor))
         .collect()
 }

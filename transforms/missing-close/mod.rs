@@ -20,7 +20,7 @@ use crate::syntax::checks::{ErrorCheck, error_check_after, single_value};
 use crate::syntax::flow::{Exits, repeats_within};
 use crate::syntax::names::expression_list;
 use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after};
-use crate::syntax::{ancestors, enclosing_function};
+use crate::syntax::{ancestors, enclosing_function, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -204,8 +204,8 @@ fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Findi
     let mut closed = ClosedValues::default();
     matches
         .iter()
-        .filter_map(|found| Some((found.get("anchor")?, found.get("method")?)))
-        .filter_map(|(statement, method)| acquired(analysis, statement, method, &mut closed))
+        .filter_map(|found| found.get("anchor"))
+        .filter_map(|statement| acquired(analysis, statement, &mut closed))
         .filter_map(|acquired| finding(analysis, &acquired, &exits))
         .collect()
 }
@@ -213,20 +213,17 @@ fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Findi
 fn acquired<'a>(
     analysis: &FileAnalysis<'a>,
     statement: Node<'a>,
-    method: Node<'a>,
     closed: &mut ClosedValues<'a>,
 ) -> Option<Acquired<'a>> {
     let text = analysis.text();
     let call = single_value(statement).filter(|value| value.kind() == "call_expression")?;
-    let operand = call
-        .child_by_field_name("function")?
-        .child_by_field_name("operand")?;
+    let (operand, method) = selector_call(call)?;
     let left = expression_list(statement.child_by_field_name("left")?);
     let [value_node, err_node] = left.as_slice() else {
         return None;
     };
     let value = analysis.text_of(*value_node);
-    if value == "_" {
+    if value == "_" || value_node.kind() != "identifier" || err_node.kind() != "identifier" {
         return None;
     }
     // The syntactic rejections first: the type questions below build the function's scopes.

@@ -11,12 +11,12 @@ use crate::analysis::scope::{BindingId, BindingKind, Scopes, Source};
 use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::goversion::{GoVersion, file_version};
 use crate::syntax::checks::single_value;
-use crate::syntax::enclosing_function;
 use crate::syntax::flow::Exits;
 use crate::syntax::names::expression_list;
 use crate::syntax::statements::{
     clear_of_trailing_comments, insert_line_after, no_defer_after, siblings_between,
 };
+use crate::syntax::{enclosing_function, method_call_named};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
 
 pub static RULE: Rule = Rule {
@@ -53,7 +53,11 @@ fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Findi
     }
     matches
         .iter()
-        .filter_map(|found| Some((found.get("anchor")?, found.get("constructor")?)))
+        .filter_map(|found| Some((found.get("anchor")?, found.get("call")?)))
+        .filter_map(|(statement, call)| {
+            let (operand, constructor) = method_call_named(call, analysis.text(), RULE.keywords)?;
+            (operand.kind() == "identifier").then_some((statement, constructor))
+        })
         .filter_map(|(statement, constructor)| finding(analysis, statement, constructor))
         .collect()
 }

@@ -22,7 +22,8 @@ use crate::syntax::statements::{
     clear_of_trailing_comments, insert_line_after, move_after, siblings_between,
 };
 use crate::syntax::{
-    GoFile, ancestors, descendants, enclosing_function, is_function, selector_call,
+    GoFile, ancestors, descendants, enclosing_function, is_function, method_call_named,
+    selector_call,
 };
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
@@ -105,10 +106,8 @@ fn transaction<'t>(file: &GoFile<'t>, begin: Node<'t>, exits: &Exits) -> Option<
         return None;
     }
     let call = single_value(begin).filter(|value| value.kind() == "call_expression")?;
-    let method = call
-        .child_by_field_name("function")?
-        .child_by_field_name("field")
-        .map(|field| &text[field.byte_range()])?;
+    let (_, method) = method_call_named(call, text, crate::syntax::known::BEGIN_METHODS)?;
+    let method = &text[method.byte_range()];
     let names = assigned_names(begin, text);
     let tx_node = begin
         .child_by_field_name("left")
