@@ -403,3 +403,34 @@ fn lexical_tests_let_through_what_the_review_found() {
     package.import_path = Some("log".into());
     assert!((rule.may_match.unwrap())(&Lexed::new(main), &package));
 }
+
+/// A second review: the parameters of a function type written as the result, unparenthesised,
+/// are not the function's own (the lexer gave the body the result's `func`, and read `l int` of
+/// `func(l int)` as a parameter of a type of the package).
+#[test]
+fn exit_after_defer_reads_the_function_s_own_parameters() {
+    let logger = |signature: &str, call: &str| {
+        format!(
+            "package p\n\nimport (\n\t\"log\"\n\t\"testing\"\n)\n\nfunc {signature} {{\n\tdefer g()\n\t{call}\n\treturn nil\n}}\n"
+        )
+    };
+    for (signature, call) in [
+        ("b(l *log.Logger) func(l int)", "l.Fatal(\"z\")"),
+        ("b(t *log.Logger) []func(t *testing.T)", "t.Fatal(\"z\")"),
+        ("b(l *log.Logger) chan func(l int)", "l.Fatalf(\"z\")"),
+        ("b(l *log.Logger) func() func(l int)", "l.Fatal(\"z\")"),
+    ] {
+        assert!(
+            may_match("exit-after-defer", &logger(signature, call)),
+            "{signature}"
+        );
+    }
+    // The function's own `t` is still read: a *testing.T, whatever the result's parameters.
+    let testing = logger("b(t *testing.T) func(t *log.Logger)", "t.Fatal(\"z\")");
+    assert!(!may_match("exit-after-defer", &testing));
+    let parenthesised = logger(
+        "b(t *testing.T) (func(t *log.Logger), error)",
+        "t.Fatal(\"z\")",
+    );
+    assert!(!may_match("exit-after-defer", &parenthesised));
+}

@@ -276,16 +276,27 @@ impl<'t> Lexed<'t> {
     }
 
     /// The tokens spelled `name` in the parameter, receiver and result lists of function
-    /// `function` (not in a function type inside them).
+    /// `function` (not in a function type inside them: not in `(l int)` of a result written
+    /// `func(l int)`, `[]func(l int)` or `chan func(l int)`, whose `func` is at the signature's
+    /// own depth; in parentheses it is deeper).
     fn in_signature_of<'s>(
         &'s self,
         function: usize,
         name: &'s str,
     ) -> impl Iterator<Item = usize> + 's {
         let keyword = self.blocks[function].func_keyword;
-        let signature = keyword.map_or(0..0, |keyword| keyword + 1..self.blocks[function].open);
         let (block, depth) = keyword.map_or((0, 0), |keyword| {
             (self.tokens[keyword].block, self.tokens[keyword].depth)
+        });
+        let open = self.blocks[function].open;
+        let signature = keyword.map_or(0..0, |keyword| {
+            let end = (keyword + 1..open)
+                .find(|&index| {
+                    let token = &self.tokens[index];
+                    token.block == block && token.depth == depth && self.text_of(index) == "func"
+                })
+                .unwrap_or(open);
+            keyword + 1..end
         });
         signature.filter(move |&index| {
             let token = &self.tokens[index];
@@ -651,8 +662,13 @@ impl Builder {
             Some(pending)
                 if !after_type_keyword && pending.block == block && pending.depth == depth =>
             {
-                let keyword = pending.keyword;
-                // `func() func() int {`: one body for the whole signature.
+                // `func() func() int {`: one body for the whole signature, whose first `func` it
+                // is (no statement ends between them, or they would have been dropped).
+                let keyword = self
+                    .pending
+                    .iter()
+                    .find(|other| other.block == block && other.depth == depth)
+                    .map_or(pending.keyword, |first| first.keyword);
                 self.pending
                     .retain(|other| other.block != block || other.depth != depth);
                 Some(keyword)
