@@ -213,7 +213,7 @@ fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Findi
 fn acquired<'a>(
     analysis: &FileAnalysis<'a>,
     statement: Node<'a>,
-    closed: &mut ClosedValues<'a>,
+    closed: &mut ClosedValues,
 ) -> Option<Acquired<'a>> {
     let text = analysis.text();
     let call = single_value(statement).filter(|value| value.kind() == "call_expression")?;
@@ -235,7 +235,7 @@ fn acquired<'a>(
     if statement.parent()?.kind() != "statement_list"
         || closed
             .in_function(function, text)
-            .contains(family.released(value).as_str())
+            .contains(&family.released(value))
     {
         return None;
     }
@@ -377,12 +377,12 @@ fn finding<'a>(
 /// value of that name: the operands of `….Close` called, deferred or passed as a method value
 /// (`rows`, `resp.Body`). Read once per function: a file asks for each covered call in it.
 #[derive(Default)]
-struct ClosedValues<'a> {
-    by_function: HashMap<usize, HashSet<&'a str>>,
+struct ClosedValues {
+    by_function: HashMap<usize, HashSet<String>>,
 }
 
-impl<'a> ClosedValues<'a> {
-    fn in_function(&mut self, function: Node<'a>, text: &'a str) -> &HashSet<&'a str> {
+impl ClosedValues {
+    fn in_function(&mut self, function: Node, text: &str) -> &HashSet<String> {
         self.by_function
             .entry(function.id())
             .or_insert_with(|| closed_in(function, text))
@@ -390,8 +390,9 @@ impl<'a> ClosedValues<'a> {
 }
 
 /// The operands of the selectors `….Close` in `function`, found from the places its text spells
-/// `Close` rather than by a walk over all of its nodes: each must be a whole field name.
-fn closed_in<'a>(function: Node<'a>, text: &'a str) -> HashSet<&'a str> {
+/// `Close` rather than by a walk over all of its nodes: each must be a whole field name. An
+/// operand split over lines (`resp.\n\t\tBody.\n\t\tClose()`) is read without its spaces.
+fn closed_in(function: Node, text: &str) -> HashSet<String> {
     const CLOSE: &str = "Close";
     let range = function.byte_range();
     memchr::memmem::find_iter(&text.as_bytes()[range.clone()], CLOSE)
@@ -409,7 +410,7 @@ fn closed_in<'a>(function: Node<'a>, text: &'a str) -> HashSet<&'a str> {
             let operand = selector
                 .child_by_field_name("operand")
                 .filter(|_| is_field)?;
-            Some(&text[operand.byte_range()])
+            Some(text[operand.byte_range()].split_whitespace().collect())
         })
         .collect()
 }
@@ -625,7 +626,7 @@ mod tests {
 
     /// What a walk over every node of the function finds: the operands of selectors whose
     /// field is `Close`.
-    fn closed_by_walk<'a>(function: Node<'a>, text: &'a str) -> HashSet<&'a str> {
+    fn closed_by_walk(function: Node, text: &str) -> HashSet<String> {
         crate::syntax::descendants(function, |_| false)
             .into_iter()
             .filter(|node| node.kind() == "selector_expression")
@@ -634,7 +635,7 @@ mod tests {
                     .is_some_and(|field| &text[field.byte_range()] == "Close")
             })
             .filter_map(|node| node.child_by_field_name("operand"))
-            .map(|operand| &text[operand.byte_range()])
+            .map(|operand| text[operand.byte_range()].split_whitespace().collect())
             .collect()
     }
 
