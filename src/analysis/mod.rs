@@ -212,6 +212,12 @@ impl<'a> FileAnalysis<'a> {
             .last()
     }
 
+    /// The innermost function (declaration, method or literal) containing `node`, found from
+    /// the root in one descent (see [`crate::syntax::enclosing_function_below`]).
+    pub fn enclosing_function(&self, node: Node<'a>) -> Option<Node<'a>> {
+        crate::syntax::enclosing_function_below(self.file.tree.root_node(), node)
+    }
+
     /// The binding an identifier names, with the bindings it belongs to.
     pub fn resolve(&self, ident: Node<'a>) -> Option<(Rc<Scopes<'a>>, BindingId)> {
         let scopes = self.scopes_for(ident)?;

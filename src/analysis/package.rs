@@ -160,7 +160,8 @@ pub struct DirIndex {
     pub files: Vec<Arc<SourceFile>>,
     /// The files each word occurs in (a word is looked up in every file once).
     files_with_word: Mutex<HashMap<String, Arc<[usize]>>>,
-    /// The files that may give a value of a modelled type, by type (see [`Self::files_giving`]).
+    /// The first files that may give a value of a modelled type, by type (see
+    /// [`Self::first_files_giving`]).
     files_giving_type: Mutex<HashMap<String, Arc<[usize]>>>,
     /// A hash of every file's name and text, computed on first use (see [`Self::fingerprint`]).
     fingerprint: OnceLock<[u8; 32]>,
@@ -199,16 +200,22 @@ impl DirIndex {
 
     /// The indexes of the files in which `word` occurs as a word.
     fn files_with(&self, word: &str) -> Arc<[usize]> {
-        cached_files(&self.files_with_word, word, &self.files, |file| {
-            crate::text::contains_word(file.text.as_bytes(), word)
-        })
+        cached_files(
+            &self.files_with_word,
+            word,
+            &self.files,
+            usize::MAX,
+            |file| crate::text::contains_word(file.text.as_bytes(), word),
+        )
     }
 
-    /// The indexes of the files that may give the analysis a value of a modelled type (see
-    /// [`Origins::in_text`]), whatever their package: each file is read once per type.
-    fn files_giving(&self, origins: &Origins) -> Arc<[usize]> {
+    /// The indexes of the first two files, in name order, that may give the analysis a value of
+    /// a modelled type (see [`Origins::in_text`]), whatever their package: each file is read at
+    /// most once per type. Two are enough to tell whether one other than the asking file does,
+    /// and reading stops there (a file that may give needs tokenising, the costly part).
+    fn first_files_giving(&self, origins: &Origins) -> Arc<[usize]> {
         let key = format!("{}\0{}", origins.path, origins.words.join(","));
-        cached_files(&self.files_giving_type, &key, &self.files, |file| {
+        cached_files(&self.files_giving_type, &key, &self.files, 2, |file| {
             origins.in_text(&file.text)
         })
     }
@@ -326,11 +333,13 @@ impl DirIndex {
     }
 }
 
-/// The indexes of the `files` that `keep` accepts, computed once per `key` into `cache`.
+/// The indexes of the first `limit` of the `files` that `keep` accepts, computed once per `key`
+/// into `cache`.
 fn cached_files(
     cache: &Mutex<HashMap<String, Arc<[usize]>>>,
     key: &str,
     files: &[Arc<SourceFile>],
+    limit: usize,
     keep: impl Fn(&SourceFile) -> bool,
 ) -> Arc<[usize]> {
     if let Ok(cached) = cache.lock()
@@ -343,6 +352,7 @@ fn cached_files(
         .enumerate()
         .filter(|(_, file)| keep(file))
         .map(|(index, _)| index)
+        .take(limit)
         .collect();
     if let Ok(mut cached) = cache.lock() {
         cached.insert(key.to_owned(), found.clone());
@@ -446,7 +456,7 @@ impl<'s> PackageContext<'s> {
             return false;
         };
         index
-            .files_giving(origins)
+            .first_files_giving(origins)
             .iter()
             .any(|&file| Some(index.files[file].name.as_str()) != self.file_name.as_deref())
     }

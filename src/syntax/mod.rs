@@ -429,6 +429,24 @@ pub fn enclosing_function(node: Node) -> Option<Node> {
     ancestors(node).find(|ancestor| is_function(*ancestor))
 }
 
+/// [`enclosing_function`] found by one descent from `top`, the tree's root (or any ancestor of
+/// `node`): `Node::parent` descends from the root on every call, so climbing costs one descent
+/// per level and this costs one in all.
+pub fn enclosing_function_below<'t>(top: Node<'t>, node: Node<'t>) -> Option<Node<'t>> {
+    let mut innermost = (top.id() != node.id() && is_function(top)).then_some(top);
+    let mut current = top;
+    while let Some(child) = current.child_with_descendant(node) {
+        if child.id() == node.id() {
+            break;
+        }
+        if is_function(child) {
+            innermost = Some(child);
+        }
+        current = child;
+    }
+    innermost
+}
+
 /// Strict ancestors of `node`, innermost first.
 pub fn ancestors(node: Node) -> impl Iterator<Item = Node> {
     std::iter::successors(node.parent(), |node| node.parent())
@@ -635,6 +653,33 @@ mod tests {
             let climbed: Vec<Node> = ancestors_of(family.member(index)).map(Up::node).collect();
             assert_eq!(climbed, ancestors(*node).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn one_descent_finds_the_function_climbing_finds() {
+        let text = "package p\n\nvar v = func() int { return 1 }()\n\nfunc f(xs []int) {\n\tfor _, x := range xs {\n\t\tgo func() {\n\t\t\tdefer func() { use(x) }()\n\t\t}()\n\t}\n}\n\nfunc (t T) m() { g(func() {}) }\n";
+        let tree = parse(&mut new_parser(), text);
+        let root = tree.root_node();
+        let nodes: Vec<Node> = std::iter::once(root)
+            .chain(descendants(root, |_| false))
+            .collect();
+        let mut inside_literals = 0;
+        for node in &nodes {
+            let climbed = enclosing_function(*node);
+            assert_eq!(
+                enclosing_function_below(root, *node),
+                climbed,
+                "function around {} at {:?}",
+                node.kind(),
+                node.byte_range()
+            );
+            inside_literals += usize::from(climbed.is_some_and(|f| f.kind() == "func_literal"));
+            // From the function itself (or an ancestor of the node) as well as from the root.
+            if let Some(function) = climbed {
+                assert_eq!(enclosing_function_below(function, *node), climbed);
+            }
+        }
+        assert!(inside_literals > 10, "the sample nests function literals");
     }
 
     #[test]

@@ -18,9 +18,7 @@ use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::checks::single_value;
 use crate::syntax::indent::{indentation_at, line_number, starts_line};
 use crate::syntax::names::{Declaration, contains, expression_list, fresh_name, used_names};
-use crate::syntax::{
-    ancestors, descendants, enclosing_function, is_function, parameter_declarations, selector_call,
-};
+use crate::syntax::{ancestors, descendants, is_function, parameter_declarations, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -199,7 +197,7 @@ fn opened<'a>(analysis: &FileAnalysis<'a>, statement: Node<'a>) -> Option<Opened
         return None;
     }
     let (scopes, id) = analysis.resolve(*file_ident)?;
-    let function = enclosing_function(statement)?;
+    let function = analysis.enclosing_function(statement)?;
     let body = function.child_by_field_name("body")?;
     let binding = scopes.binding(id);
     let declared_here = binding.ident.id() == file_ident.id();

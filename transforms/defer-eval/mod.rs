@@ -14,7 +14,7 @@ use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
 use crate::syntax::indent::{indentation_at, line_number, raw_string_ranges, reindent_with_edits};
 use crate::syntax::names::{contains, is_package_call};
 use crate::syntax::statements::clear_of_trailing_comments;
-use crate::syntax::{ancestors, descendants, enclosing_function, is_function, selector_call};
+use crate::syntax::{ancestors, descendants, is_function, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -144,7 +144,7 @@ fn evaluated_later_may_differ<'a>(
     call: Node<'a>,
 ) -> Option<Reason> {
     let text = analysis.text();
-    let function = enclosing_function(defer)?;
+    let function = analysis.enclosing_function(defer)?;
     let evaluated = descendants(call, is_function);
     // Calls other than the measurement's own (`time.Now`, `.Sub`, `.Seconds()` on a duration).
     let impure_call = evaluated.iter().copied().find(|node| {

@@ -4,6 +4,7 @@
 //! Report only: how to restructure (return an exit code to `main`, run the cleanup first) is a
 //! decision for the author.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use crate::analysis::blocks::Lexed;
@@ -16,7 +17,7 @@ use crate::analysis::types::Package;
 use crate::fix::{Finding, FixState};
 use crate::syntax::flow::LOG_FATAL;
 use crate::syntax::indent::line_number;
-use crate::syntax::{ancestors, enclosing_function, selector_call};
+use crate::syntax::{ancestors, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -57,6 +58,9 @@ struct LexicalExits<'l, 't> {
     first_defer: HashMap<usize, usize>,
     imports: Vec<(String, String)>,
     logger: std::cell::OnceCell<bool>,
+    /// [`Lexed::declares_in_own_body`] by (function, name): a test function's `t.Fatal` calls
+    /// ask it of the same `t` again and again.
+    declared: RefCell<HashMap<(usize, &'t str), bool>>,
 }
 
 impl<'l, 't> LexicalExits<'l, 't> {
@@ -73,6 +77,7 @@ impl<'l, 't> LexicalExits<'l, 't> {
             first_defer,
             imports: lexed.imports(),
             logger: std::cell::OnceCell::new(),
+            declared: RefCell::default(),
         }
     }
 
@@ -80,7 +85,24 @@ impl<'l, 't> LexicalExits<'l, 't> {
     /// end the program.
     fn let_through(&self, call: usize) -> bool {
         follows_a_defer(self.lexed, &self.first_defer, call)
-            && may_end_program(self.lexed, call, &self.imports, &|| self.may_hold_logger())
+            && may_end_program(
+                self.lexed,
+                call,
+                &self.imports,
+                &|function, name| self.declares_in_own_body(function, name),
+                &|| self.may_hold_logger(),
+            )
+    }
+
+    fn declares_in_own_body(&self, function: usize, name: &'t str) -> bool {
+        if let Some(&declares) = self.declared.borrow().get(&(function, name)) {
+            return declares;
+        }
+        let declares = self.lexed.declares_in_own_body(function, name);
+        self.declared
+            .borrow_mut()
+            .insert((function, name), declares);
+        declares
     }
 
     fn may_hold_logger(&self) -> bool {
@@ -116,10 +138,11 @@ fn follows_a_defer(lexed: &Lexed, first_defer: &HashMap<usize, usize>, call: usi
 /// (`t.Fatal` runs deferred calls, and is most such calls in tests), nor a parameter or
 /// variable of a type declared in the package (`f.Fatalf` on `f *Func`), nor another import,
 /// and only where a `*log.Logger` can be had at all (`may_hold_logger`).
-fn may_end_program(
-    lexed: &Lexed,
+fn may_end_program<'t>(
+    lexed: &Lexed<'t>,
     call: usize,
     imports: &[(String, String)],
+    declares_in_own_body: &dyn Fn(usize, &'t str) -> bool,
     may_hold_logger: &dyn Fn() -> bool,
 ) -> bool {
     let receiver = plain_receiver(lexed, call);
@@ -138,7 +161,7 @@ fn may_end_program(
     }
     // A dot import can make a bare type name another package's, `log`'s `Logger` too.
     let dot_import = imports.iter().any(|(name, _)| name == ".");
-    !on_parameter_of_other_type(lexed, call, dot_import)
+    !on_parameter_of_other_type(lexed, call, dot_import, declares_in_own_body)
         && !on_other_package(lexed, call, imports)
         && may_hold_logger()
 }
@@ -162,7 +185,13 @@ const TESTING_TYPES: &[&[&str]] = &[
 /// or of a type of the package (`*Func`, `state`: the check reads it as that named type, never as
 /// `log.Logger`), or a variable declared once there, with a type of the package (`var s state`).
 /// Not in a file with a dot import, where a bare type name may be another package's.
-fn on_parameter_of_other_type(lexed: &Lexed, call: usize, dot_import: bool) -> bool {
+/// `declares_in_own_body` is [`Lexed::declares_in_own_body`], remembered.
+fn on_parameter_of_other_type<'t>(
+    lexed: &Lexed<'t>,
+    call: usize,
+    dot_import: bool,
+    declares_in_own_body: &dyn Fn(usize, &'t str) -> bool,
+) -> bool {
     let Some(receiver) = plain_receiver(lexed, call) else {
         return false;
     };
@@ -171,12 +200,12 @@ fn on_parameter_of_other_type(lexed: &Lexed, call: usize, dot_import: bool) -> b
         if lexed.parameter_has_type(function, receiver, TESTING_TYPES)
             || (!dot_import && lexed.parameter_has_local_type(function, receiver))
         {
-            return !lexed.declares_in_own_body(function, receiver);
+            return !declares_in_own_body(function, receiver);
         }
         if lexed.parameter_has_type(function, receiver, &[&[]]) {
             return false;
         }
-        if lexed.declares_in_own_body(function, receiver) {
+        if declares_in_own_body(function, receiver) {
             return !dot_import
                 && lexed.only_declaration_is_var_of_local_type(function, receiver, call);
         }
@@ -259,7 +288,7 @@ fn finding<'a>(
         return None;
     }
     let text = analysis.text();
-    let function = enclosing_function(call)?;
+    let function = analysis.enclosing_function(call)?;
     // Only a call after a defer can skip one: a cheap look at the text comes first.
     if !crate::query::contains_word(
         &text.as_bytes()[function.start_byte()..call.start_byte()],

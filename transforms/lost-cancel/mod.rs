@@ -18,7 +18,7 @@ use crate::syntax::checks::single_value;
 use crate::syntax::known::CONTEXT_CONSTRUCTORS;
 use crate::syntax::names::{expression_list, fresh_name, used_names};
 use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after, no_defer_after};
-use crate::syntax::{GoFile, ancestors, enclosing_function, method_call_named};
+use crate::syntax::{GoFile, ancestors, method_call_named};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
 
 pub static RULE: Rule = Rule {
@@ -116,7 +116,7 @@ fn finding<'a>(
     let operand = call
         .child_by_field_name("function")?
         .child_by_field_name("operand")?;
-    let function = enclosing_function(statement)?;
+    let function = analysis.enclosing_function(statement)?;
     // `context` must be the package, not a variable or parameter of that name.
     if analysis.package_ref(operand) != Some("context") {
         return None;

@@ -20,7 +20,7 @@ use crate::syntax::checks::{ErrorCheck, error_check_after, single_value};
 use crate::syntax::flow::{Exits, repeats_within};
 use crate::syntax::names::expression_list;
 use crate::syntax::statements::{clear_of_trailing_comments, insert_line_after};
-use crate::syntax::{ancestors, enclosing_function, selector_call};
+use crate::syntax::{ancestors, selector_call};
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
 pub static RULE: Rule = Rule {
@@ -231,7 +231,7 @@ fn acquired<'a>(
     // condition decides what the branches do with it (often: fail when there was no error).
     let method = analysis.text_of(method);
     let family = family_of(method)?;
-    let function = enclosing_function(statement)?;
+    let function = analysis.enclosing_function(statement)?;
     if statement.parent()?.kind() != "statement_list"
         || closed
             .in_function(function, text)
@@ -338,7 +338,7 @@ fn finding<'a>(
     exits: &Exits,
 ) -> Option<Finding> {
     let statement = acquired.statement;
-    let function = enclosing_function(statement)?;
+    let function = analysis.enclosing_function(statement)?;
     let (scopes, id) = analysis.resolve(acquired.value_node)?;
     let binding = scopes.binding(id);
     // A named result, a parameter, or a variable of an enclosing function is handed on.

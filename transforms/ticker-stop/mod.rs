@@ -12,11 +12,11 @@ use crate::fix::{Finding, Fix, FixState, Reason, ReasonCode};
 use crate::goversion::{GoVersion, file_version};
 use crate::syntax::checks::single_value;
 use crate::syntax::flow::Exits;
+use crate::syntax::method_call_named;
 use crate::syntax::names::expression_list;
 use crate::syntax::statements::{
     clear_of_trailing_comments, insert_line_after, no_defer_after, siblings_between,
 };
-use crate::syntax::{enclosing_function, method_call_named};
 use crate::transforms::{QueryMatch, Rule, RuleContext};
 
 pub static RULE: Rule = Rule {
@@ -223,7 +223,10 @@ fn fix<'a>(
     let name = analysis.text_of(timer.variable);
     let kind = timer.kind;
     let function = scopes.binding(id).function;
-    if enclosing_function(statement).is_none_or(|inner| inner.id() != function.id()) {
+    if analysis
+        .enclosing_function(statement)
+        .is_none_or(|inner| inner.id() != function.id())
+    {
         return Err(Reason::new(
             ReasonCode::OuterVariable,
             format!(

@@ -22,8 +22,7 @@ use crate::syntax::statements::{
     clear_of_trailing_comments, insert_line_after, move_after, siblings_between,
 };
 use crate::syntax::{
-    GoFile, ancestors, descendants, enclosing_function, is_function, method_call_named,
-    selector_call,
+    GoFile, ancestors, descendants, is_function, method_call_named, selector_call,
 };
 use crate::transforms::{QueryMatch, Rule, RuleContext, shown};
 
@@ -151,7 +150,7 @@ fn finding<'a>(
     let Transaction {
         begin, tx, check, ..
     } = *transaction;
-    let function = enclosing_function(begin)?;
+    let function = analysis.enclosing_function(begin)?;
     let deferred: Vec<Node> = descendants(function, |node| {
         is_function(node) && node.id() != function.id()
     })
