@@ -84,14 +84,7 @@ impl<'l, 't> LexicalExits<'l, 't> {
     /// For the token of `Exit`/`Fatal…` at index `call`: a defer comes before it and it may
     /// end the program.
     fn let_through(&self, call: usize) -> bool {
-        follows_a_defer(self.lexed, &self.first_defer, call)
-            && may_end_program(
-                self.lexed,
-                call,
-                &self.imports,
-                &|function, name| self.declares_in_own_body(function, name),
-                &|| self.may_hold_logger(),
-            )
+        follows_a_defer(self.lexed, &self.first_defer, call) && may_end_program(self, call)
     }
 
     fn declares_in_own_body(&self, function: usize, name: &'t str) -> bool {
@@ -138,13 +131,8 @@ fn follows_a_defer(lexed: &Lexed, first_defer: &HashMap<usize, usize>, call: usi
 /// (`t.Fatal` runs deferred calls, and is most such calls in tests), nor a parameter or
 /// variable of a type declared in the package (`f.Fatalf` on `f *Func`), nor another import,
 /// and only where a `*log.Logger` can be had at all (`may_hold_logger`).
-fn may_end_program<'t>(
-    lexed: &Lexed<'t>,
-    call: usize,
-    imports: &[(String, String)],
-    declares_in_own_body: &dyn Fn(usize, &'t str) -> bool,
-    may_hold_logger: &dyn Fn() -> bool,
-) -> bool {
+fn may_end_program(exits: &LexicalExits, call: usize) -> bool {
+    let (lexed, imports) = (exits.lexed, exits.imports.as_slice());
     let receiver = plain_receiver(lexed, call);
     let imports_as = |path: &str| {
         receiver.is_some_and(|receiver| {
@@ -161,9 +149,9 @@ fn may_end_program<'t>(
     }
     // A dot import can make a bare type name another package's, `log`'s `Logger` too.
     let dot_import = imports.iter().any(|(name, _)| name == ".");
-    !on_parameter_of_other_type(lexed, call, dot_import, declares_in_own_body)
+    !on_parameter_of_other_type(exits, call, dot_import)
         && !on_other_package(lexed, call, imports)
-        && may_hold_logger()
+        && exits.may_hold_logger()
 }
 
 /// Where the analysis can get a `*log.Logger` from (the standard-library model's `log.New`,
@@ -185,13 +173,8 @@ const TESTING_TYPES: &[&[&str]] = &[
 /// or of a type of the package (`*Func`, `state`: the check reads it as that named type, never as
 /// `log.Logger`), or a variable declared once there, with a type of the package (`var s state`).
 /// Not in a file with a dot import, where a bare type name may be another package's.
-/// `declares_in_own_body` is [`Lexed::declares_in_own_body`], remembered.
-fn on_parameter_of_other_type<'t>(
-    lexed: &Lexed<'t>,
-    call: usize,
-    dot_import: bool,
-    declares_in_own_body: &dyn Fn(usize, &'t str) -> bool,
-) -> bool {
+fn on_parameter_of_other_type(exits: &LexicalExits, call: usize, dot_import: bool) -> bool {
+    let lexed = exits.lexed;
     let Some(receiver) = plain_receiver(lexed, call) else {
         return false;
     };
@@ -200,12 +183,12 @@ fn on_parameter_of_other_type<'t>(
         if lexed.parameter_has_type(function, receiver, TESTING_TYPES)
             || (!dot_import && lexed.parameter_has_local_type(function, receiver))
         {
-            return !declares_in_own_body(function, receiver);
+            return !exits.declares_in_own_body(function, receiver);
         }
         if lexed.parameter_has_type(function, receiver, &[&[]]) {
             return false;
         }
-        if declares_in_own_body(function, receiver) {
+        if exits.declares_in_own_body(function, receiver) {
             return !dot_import
                 && lexed.only_declaration_is_var_of_local_type(function, receiver, call);
         }
