@@ -8,6 +8,8 @@
 //! block merges two functions, which only makes a test say "maybe"), and a statement ends only
 //! where Go's lexer ends it.
 
+use std::cell::OnceCell;
+
 use super::lexical::skip_quoted;
 
 /// What a token is, as far as the prefilters care.
@@ -56,6 +58,12 @@ pub struct Lexed<'t> {
     /// The text has a byte outside Go's tokens (a NUL, a lone `\r`, `@`, a non-ASCII letter or
     /// space outside strings and comments), where tree-sitter may split statements otherwise.
     unusual: bool,
+    /// The `defer` and `for` tokens, found once: six rules' tests walk the defers of a file,
+    /// and [`Lexed::inside_loop`] the loops before each defer.
+    defers: OnceCell<Vec<usize>>,
+    fors: OnceCell<Vec<usize>>,
+    /// [`Lexed::imports`], read once: three rules' tests ask for them.
+    imports: OnceCell<Vec<(String, String)>>,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -88,6 +96,24 @@ const KEYWORDS: &[&str] = &[
 
 /// The bytes Go's operators and punctuation are made of.
 const GO_PUNCTUATION: &[u8] = b"+-*/%&|^<>=!()[]{},;.:~";
+
+/// [`GO_PUNCTUATION`] as a table: asked of every punctuation byte of a file, where a search of
+/// the list cost a `memchr` call each.
+static IS_GO_PUNCTUATION: [bool; 256] = byte_set(GO_PUNCTUATION);
+
+/// The bytes that can follow the first byte of one of [`OPERATORS`]: after any other, the
+/// punctuation token is one byte long.
+static CONTINUES_AN_OPERATOR: [bool; 256] = byte_set(b"<>^.=&|+-");
+
+const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
+    let mut at = 0;
+    while at < bytes.len() {
+        set[bytes[at] as usize] = true;
+        at += 1;
+    }
+    set
+}
 
 /// Longest operators first, so that `<<=` is one token and `:=` is not `:` then `=`.
 const OPERATORS: &[&str] = &[
@@ -135,6 +161,32 @@ impl<'t> Lexed<'t> {
                 .ok()?;
             (self.tokens[index].end == start + word.len()).then_some(index)
         })
+    }
+
+    /// The tokens spelled one of `words`, [`Lexed::all`] of each, with one search of the text per
+    /// word no other word starts (`Fatal` finds `Fatalf` and `Fatalln` too): grouped by that
+    /// word, in text order within each group.
+    pub fn all_among<'s>(&'s self, words: &'s [&'s str]) -> impl Iterator<Item = usize> + 's {
+        words
+            .iter()
+            .filter(move |word| {
+                !words
+                    .iter()
+                    .any(|shorter| shorter.len() < word.len() && word.starts_with(shorter))
+            })
+            .flat_map(move |stem| {
+                memchr::memmem::find_iter(self.text.as_bytes(), stem.as_bytes()).filter_map(
+                    move |start| {
+                        let index = self.token_at(start)?;
+                        words.contains(&self.text_of(index)).then_some(index)
+                    },
+                )
+            })
+    }
+
+    /// The `defer` keywords of the file, in order ([`Lexed::all`] of `defer`, searched once).
+    pub fn defers(&self) -> &[usize] {
+        self.defers.get_or_init(|| self.all("defer").collect())
     }
 
     /// The tokens spelled `word` within `range`.
@@ -230,7 +282,10 @@ impl<'t> Lexed<'t> {
     pub fn inside_loop(&self, index: usize) -> bool {
         let function = self.function_of(index);
         let block = self.tokens[index].block;
-        self.all("for")
+        self.fors
+            .get_or_init(|| self.all("for").collect())
+            .iter()
+            .copied()
             .take_while(|&keyword| keyword < index)
             .any(|keyword| {
                 let loop_block = self.tokens[keyword].block;
@@ -417,9 +472,29 @@ impl<'t> Lexed<'t> {
 
     /// The file's imports as (name, path): the name written (`_` and `.` too), else each name
     /// the analysis may take the path for ([`crate::syntax::imports::implied_names`]).
-    pub fn imports(&self) -> Vec<(String, String)> {
+    pub fn imports(&self) -> &[(String, String)] {
+        self.imports.get_or_init(|| self.read_imports())
+    }
+
+    /// The `import` keywords come before the file's first `func`, `type`, `var` or `const` at
+    /// the top level (Go puts imports first), so the tokens are read up to there, not the file.
+    fn read_imports(&self) -> Vec<(String, String)> {
+        let header_end = self
+            .tokens
+            .iter()
+            .position(|token| {
+                token.block == 0
+                    && token.depth == 0
+                    && token.kind == Kind::Keyword
+                    && matches!(
+                        &self.text[token.start..token.end],
+                        "func" | "type" | "var" | "const"
+                    )
+            })
+            .unwrap_or(self.tokens.len());
+        let keywords = (0..header_end).filter(|&index| self.is(index, "import"));
         let mut imports = Vec::new();
-        for keyword in self.all("import") {
+        for keyword in keywords {
             let grouped = self.is(keyword + 1, "(");
             let mut index = keyword + 1 + usize::from(grouped);
             while index < self.tokens.len() {
@@ -742,6 +817,9 @@ impl Builder {
             tokens: self.tokens,
             blocks: self.blocks,
             unusual: self.unusual,
+            defers: OnceCell::new(),
+            fors: OnceCell::new(),
+            imports: OnceCell::new(),
         }
     }
 }
@@ -800,12 +878,16 @@ fn scan(text: &str, builder: &mut Builder) {
                 builder.push(text, kind, start, at);
             }
             _ => {
-                builder.unusual |= !GO_PUNCTUATION.contains(&byte);
+                builder.unusual |= !IS_GO_PUNCTUATION[usize::from(byte)];
                 let rest = &bytes[at..];
-                let length = OPERATORS
-                    .iter()
-                    .find(|operator| rest.starts_with(operator.as_bytes()))
-                    .map_or(1, |operator| operator.len());
+                let length = if next.is_some_and(|next| CONTINUES_AN_OPERATOR[usize::from(next)]) {
+                    OPERATORS
+                        .iter()
+                        .find(|operator| rest.starts_with(operator.as_bytes()))
+                        .map_or(1, |operator| operator.len())
+                } else {
+                    1
+                };
                 builder.push(text, Kind::Punct, at, at + length);
                 at += length;
             }
@@ -895,6 +977,45 @@ mod tests {
         let lexed = Lexed::new(text);
         assert_eq!(lexed.all("defer").count(), 1);
         assert_eq!(lexed.blocks.len(), 2);
+    }
+
+    #[test]
+    fn one_search_per_stem_finds_what_a_search_per_word_finds() {
+        let text = "package p\n\n// t.Fatalf in a comment\nfunc f(t *T) {\n\tdefer g()\n\tt.Fatal(1)\n\tt.Fatalf(\"Fatal\")\n\tFatality()\n\tt.Fatalln()\n\tos.Exit(1)\n\tdefer h()\n}\n";
+        let lexed = Lexed::new(text);
+        let words = ["Exit", "Fatal", "Fatalf", "Fatalln"];
+        let mut among: Vec<usize> = lexed.all_among(&words).collect();
+        among.sort_unstable();
+        let mut each: Vec<usize> = words.iter().flat_map(|word| lexed.all(word)).collect();
+        each.sort_unstable();
+        assert_eq!(among, each);
+        assert_eq!(among.len(), 4);
+        assert_eq!(
+            lexed.defers().to_vec(),
+            lexed.all("defer").collect::<Vec<_>>()
+        );
+        assert_eq!(lexed.defers().len(), 2);
+    }
+
+    #[test]
+    fn the_byte_tables_say_what_the_lists_say() {
+        for byte in 0..=u8::MAX {
+            assert_eq!(
+                IS_GO_PUNCTUATION[usize::from(byte)],
+                GO_PUNCTUATION.contains(&byte),
+                "{byte}"
+            );
+        }
+        // Every operator continues after its first byte with a byte the fast path looks for.
+        for operator in OPERATORS {
+            let second = operator.as_bytes()[1];
+            assert!(CONTINUES_AN_OPERATOR[usize::from(second)], "{operator}");
+        }
+        let lexed = Lexed::new("package p\n\nfunc f() { a <<= 1; b := <-c; d &^= e... }\n");
+        let spelled: Vec<&str> = (0..lexed.tokens.len()).map(|i| lexed.text_of(i)).collect();
+        for operator in ["<<=", ":=", "<-", "&^=", "...", "{", "}"] {
+            assert!(spelled.contains(&operator), "{operator} in {spelled:?}");
+        }
     }
 
     #[test]

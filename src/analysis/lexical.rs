@@ -58,45 +58,46 @@ struct Token {
 
 /// The identifiers and brackets of `text`, skipping comments, strings and runes.
 fn tokens(text: &str) -> Vec<Token> {
+    tokens_until(text, |_, _| false).0
+}
+
+/// [`tokens`] up to the first identifier `stop` accepts (given its spelling), and where that one
+/// starts.
+fn tokens_until(text: &str, stop: impl Fn(&Token, &[u8]) -> bool) -> (Vec<Token>, Option<usize>) {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut at = 0;
     let mut line_has_token = false;
     while at < bytes.len() {
+        // The test first: this runs on every byte of a sibling file the package index reads.
+        if matches!(bytes[at], b'/' | b'"' | b'\'' | b'`')
+            && let Some(after) = skip_non_code(bytes, at)
+        {
+            at = after;
+            continue;
+        }
         let byte = bytes[at];
-        let next = bytes.get(at + 1).copied();
         match byte {
             b'\n' => {
                 line_has_token = false;
                 at += 1;
             }
-            b'/' if next == Some(b'/') => {
-                at = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
-            }
-            b'/' if next == Some(b'*') => {
-                at = memchr::memmem::find(&bytes[at + 2..], b"*/")
-                    .map_or(bytes.len(), |n| at + 2 + n + 2);
-            }
-            b'"' | b'\'' => at = skip_quoted(bytes, at),
-            b'`' => {
-                at = memchr::memchr(b'`', &bytes[at + 1..]).map_or(bytes.len(), |n| at + 1 + n + 1);
-            }
             _ if byte.is_ascii_alphabetic() || byte == b'_' || byte >= 0x80 => {
                 let start = at;
-                while at < bytes.len()
-                    && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_' || bytes[at] >= 0x80)
-                {
-                    at += 1;
-                }
-                out.push(Token {
+                at = word_end(bytes, at);
+                let token = Token {
                     kind: TokenKind::Ident,
                     start,
                     end: at,
                     depth,
                     first_on_line: !line_has_token,
                     column0: start == 0 || bytes[start - 1] == b'\n',
-                });
+                };
+                if stop(&token, &bytes[start..at]) {
+                    return (out, Some(start));
+                }
+                out.push(token);
                 line_has_token = true;
             }
             b'(' | b'{' | b'[' | b')' | b'}' | b']' | b',' | b'=' | b'*' | b';' => {
@@ -124,7 +125,34 @@ fn tokens(text: &str) -> Vec<Token> {
             }
         }
     }
-    out
+    (out, None)
+}
+
+/// The end of the identifier or keyword starting at `start` (non-ASCII bytes count as letters).
+fn word_end(bytes: &[u8], start: usize) -> usize {
+    bytes[start..]
+        .iter()
+        .position(|&byte| !(byte.is_ascii_alphanumeric() || byte == b'_' || byte >= 0x80))
+        .map_or(bytes.len(), |length| start + length)
+}
+
+/// The offset after the comment, string, raw string or rune starting at `at`, if one does (an
+/// unterminated one ends at the end of the text, or of its line for a string or rune).
+fn skip_non_code(bytes: &[u8], at: usize) -> Option<usize> {
+    let next = bytes.get(at + 1).copied();
+    match bytes[at] {
+        b'/' if next == Some(b'/') => {
+            Some(memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n))
+        }
+        b'/' if next == Some(b'*') => Some(
+            memchr::memmem::find(&bytes[at + 2..], b"*/").map_or(bytes.len(), |n| at + 2 + n + 2),
+        ),
+        b'"' | b'\'' => Some(skip_quoted(bytes, at)),
+        b'`' => {
+            Some(memchr::memchr(b'`', &bytes[at + 1..]).map_or(bytes.len(), |n| at + 1 + n + 1))
+        }
+        _ => None,
+    }
 }
 
 /// The offset after a `"…"` string or `'…'` rune starting at `at` (an unterminated one ends at
@@ -141,6 +169,17 @@ pub(crate) fn skip_quoted(bytes: &[u8], at: usize) -> usize {
         }
     }
     bytes.len()
+}
+
+/// The start of `text` up to its first top-level `func`, `type`, `var` or `const` keyword (outside
+/// brackets, strings and comments): the package clause and every import of the file, since Go
+/// puts the imports before any other declaration. Comments are skipped with one search each, so
+/// a long package doc costs little.
+pub fn import_section(text: &str) -> &str {
+    let (_, stop) = tokens_until(text, |token, word| {
+        token.depth == 0 && matches!(word, b"func" | b"type" | b"var" | b"const")
+    });
+    stop.map_or(text, |start| &text[..start])
 }
 
 const KEYWORDS: &[&str] = &["package", "import", "func", "type", "var", "const"];
@@ -334,6 +373,19 @@ fn is_build_ignored(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_import_section_ends_at_the_first_other_declaration() {
+        let text = "/* func in a comment */\n// type too\npackage p\n\nimport (\n\t\"fmt\" // var\n\tx `net/http`\n)\n\nimport \"os\"\n\nconst c = \"database/sql\"\n\nfunc f() {}\n";
+        let section = import_section(text);
+        assert!(section.ends_with("import \"os\"\n\n"), "{section:?}");
+        assert!(!section.contains("database/sql"));
+        // No other declaration: the whole file.
+        assert_eq!(import_section("package p\n"), "package p\n");
+        // A keyword inside brackets is not at the top level.
+        let grouped = "package p\nimport (\n\tfunc\n)\nvar v int\n";
+        assert_eq!(import_section(grouped), "package p\nimport (\n\tfunc\n)\n");
+    }
 
     #[test]
     fn top_level_declarations_are_found_without_parsing() {

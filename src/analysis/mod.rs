@@ -112,6 +112,10 @@ pub struct FileAnalysis<'a> {
     /// Resource kinds of this package's types, by name (their release methods are read once).
     local_kinds: RefCell<HashMap<String, Option<ResourceKind>>>,
     own_answers: RefCell<HashMap<(usize, Question), Answer>>,
+    /// The offsets of the file's newlines, found once: the escape analysis says where each
+    /// escape it records happens, and counting the newlines before a node each time cost a
+    /// pass over the text up to it.
+    newlines: OnceCell<Vec<usize>>,
 }
 
 impl<'a> FileAnalysis<'a> {
@@ -156,6 +160,7 @@ impl<'a> FileAnalysis<'a> {
             own_facts: RefCell::default(),
             local_kinds: RefCell::default(),
             own_answers: RefCell::default(),
+            newlines: OnceCell::new(),
         }
     }
 
@@ -174,7 +179,12 @@ impl<'a> FileAnalysis<'a> {
     /// The line of a node in its file (1-based).
     pub fn line(&self, node: Node) -> usize {
         match &self.origin {
-            Origin::File => crate::syntax::indent::line_number(self.file.text, node.start_byte()),
+            Origin::File => {
+                let newlines = self.newlines.get_or_init(|| {
+                    memchr::memchr_iter(b'\n', self.file.text.as_bytes()).collect()
+                });
+                newlines.partition_point(|&at| at < node.start_byte()) + 1
+            }
             Origin::Chunk { chunk, .. } => chunk.line_of(node.start_byte()),
         }
     }
@@ -443,5 +453,32 @@ pub(crate) mod test_support {
             .into_iter()
             .find(|node| node.kind() == kind && &text[node.byte_range()] == code)
             .unwrap_or_else(|| panic!("no {kind} `{code}`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::package::PackageContext;
+
+    #[test]
+    fn the_line_of_a_node_counts_the_newlines_before_it() {
+        let text = "package p\n\n// a\nfunc f() {\n\tx := `\n`\n\t_ = x\n}\n\nfunc g() {}\n";
+        let tree = crate::syntax::parse_for_test(text);
+        let package = PackageContext::alone();
+        let analysis = FileAnalysis::new(GoFile { text, tree: &tree }, &package);
+        let mut nodes = vec![tree.root_node()];
+        let mut seen = 0;
+        while let Some(node) = nodes.pop() {
+            let expected = crate::syntax::indent::line_number(text, node.start_byte());
+            assert_eq!(analysis.line(node), expected, "{}", node.kind());
+            seen += 1;
+            let mut cursor = node.walk();
+            nodes.extend(node.children(&mut cursor));
+        }
+        assert!(seen > 20);
+        let g = text.find("func g").unwrap();
+        let node = tree.root_node().descendant_for_byte_range(g, g).unwrap();
+        assert_eq!(analysis.location(node), "line 10");
     }
 }

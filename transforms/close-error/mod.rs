@@ -112,11 +112,11 @@ enum ErrorResult<'t> {
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     // The keywords (`os.Create`) already pass over an aliased `os`; the names are read for the
     // test to say what it means.
-    let os_names: Vec<String> = lexed
+    let os_names: Vec<&str> = lexed
         .imports()
-        .into_iter()
+        .iter()
         .filter(|(_, path)| path == "os")
-        .map(|(name, _)| name)
+        .map(|(name, _)| name.as_str())
         .collect();
     let opens: Vec<usize> = ["Create", "OpenFile"]
         .iter()
@@ -125,7 +125,7 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
         .filter(|&open| os_names.iter().any(|name| lexed.is(open - 2, name)))
         .filter(|&open| lexed.is(open, "Create") || may_open_for_writing(lexed, open))
         .collect();
-    lexed.all("defer").any(|defer| {
+    lexed.defers().iter().copied().any(|defer| {
         let function = lexed.function_of(defer);
         // The rule needs a function whose last result is `error`.
         let signature = lexed.blocks[function]

@@ -49,7 +49,7 @@ pub static RULE: Rule = Rule {
 /// and after the defer an `if` that may test it before any other statement uses it (the check
 /// the defer comes before).
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
-    lexed.all("defer").any(|defer| {
+    lexed.defers().iter().copied().any(|defer| {
         let block = lexed.tokens[defer].block;
         let open = lexed.blocks[block].open;
         let deferred = lexed.statement(defer);

@@ -41,7 +41,7 @@ const PREDECLARED: &[&str] = &["nil", "true", "false", "iota", "_"];
 
 /// Without parsing: a `defer` statement with `Since` or `Sub` in it.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
-    lexed.all("defer").any(|defer| {
+    lexed.defers().iter().copied().any(|defer| {
         let statement = lexed.statement(defer);
         lexed.contains(statement.clone(), "Since") || lexed.contains(statement, "Sub")
     })

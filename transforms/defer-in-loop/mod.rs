@@ -54,7 +54,11 @@ fn enclosing_loop(defer: Node) -> Option<Node> {
 
 /// Without parsing: a `defer` inside a `for` loop of its own function.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
-    lexed.all("defer").any(|defer| lexed.inside_loop(defer))
+    lexed
+        .defers()
+        .iter()
+        .copied()
+        .any(|defer| lexed.inside_loop(defer))
 }
 
 fn check<'a>(context: &RuleContext<'a>, matches: &[QueryMatch<'a>]) -> Vec<Finding> {

@@ -32,8 +32,9 @@ pub static RULE: Rule = Rule {
 /// Without parsing: `defer recover(`.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     lexed
-        .all("defer")
-        .any(|defer| lexed.is(defer + 1, "recover") && lexed.is(defer + 2, "("))
+        .defers()
+        .iter()
+        .any(|&defer| lexed.is(defer + 1, "recover") && lexed.is(defer + 2, "("))
 }
 
 fn check(context: &RuleContext, matches: &[QueryMatch]) -> Vec<Finding> {

@@ -42,9 +42,8 @@ const LISTED_DEFERS: usize = 3;
 /// defer's block encloses, that may end the program (see [`may_end_program`]).
 fn may_match(lexed: &Lexed, package: &PackageContext) -> bool {
     let exits = LexicalExits::new(lexed, package);
-    RULE.keywords
-        .iter()
-        .flat_map(|word| lexed.all(word))
+    lexed
+        .all_among(RULE.keywords)
         .filter(|&call| call >= 1 && lexed.is(call - 1, "."))
         .any(|call| exits.let_through(call))
 }
@@ -56,7 +55,7 @@ struct LexicalExits<'l, 't> {
     lexed: &'l Lexed<'t>,
     package: &'l PackageContext<'l>,
     first_defer: HashMap<usize, usize>,
-    imports: Vec<(String, String)>,
+    imports: &'l [(String, String)],
     logger: std::cell::OnceCell<bool>,
     /// [`Lexed::declares_in_own_body`] by (function, name): a test function's `t.Fatal` calls
     /// ask it of the same `t` again and again.
@@ -66,7 +65,7 @@ struct LexicalExits<'l, 't> {
 impl<'l, 't> LexicalExits<'l, 't> {
     fn new(lexed: &'l Lexed<'t>, package: &'l PackageContext<'l>) -> Self {
         let mut first_defer = HashMap::new();
-        for defer in lexed.all("defer") {
+        for &defer in lexed.defers() {
             first_defer
                 .entry(lexed.tokens[defer].block)
                 .or_insert(defer);
@@ -132,7 +131,7 @@ fn follows_a_defer(lexed: &Lexed, first_defer: &HashMap<usize, usize>, call: usi
 /// variable of a type declared in the package (`f.Fatalf` on `f *Func`), nor another import,
 /// and only where a `*log.Logger` can be had at all (`may_hold_logger`).
 fn may_end_program(exits: &LexicalExits, call: usize) -> bool {
-    let (lexed, imports) = (exits.lexed, exits.imports.as_slice());
+    let (lexed, imports) = (exits.lexed, exits.imports);
     let receiver = plain_receiver(lexed, call);
     let imports_as = |path: &str| {
         receiver.is_some_and(|receiver| {

@@ -49,9 +49,8 @@ pub static RULE: Rule = Rule {
 /// or has no read after the statement that surely reads this variable: inside the statement's
 /// block, with no declaration of the name between them.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
-    CONTEXT_CONSTRUCTORS
-        .iter()
-        .flat_map(|constructor| lexed.all(constructor))
+    lexed
+        .all_among(CONTEXT_CONSTRUCTORS)
         .filter(|&call| call >= 4 && lexed.is(call - 1, ".") && lexed.is(call + 1, "("))
         // The call is the whole right side: `cancel :=`/`=` comes just before `pkg.`.
         .filter(|&call| matches!(lexed.text_of(call - 3), ":=" | "="))

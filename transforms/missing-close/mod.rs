@@ -82,11 +82,14 @@ const SQL_RECEIVERS: &[&str] = &["DB", "Tx", "Conn", "Stmt", "NamedStmt"];
 const HTTP_FUNCTIONS: &[&str] = &["Get", "Head", "Post", "PostForm"];
 
 /// Only a file importing one of the packages can be reported on, so no other file is parsed,
-/// nor searched for the rule's keywords (asked of every file: no allocation here).
+/// nor searched for the rule's keywords (asked of every file: no allocation here). The paths
+/// are looked for in the import section only: a whole-file search cost three passes over every
+/// file of a tree.
 fn imports_a_covered_package(_: Option<crate::goversion::GoVersion>, text: &str) -> bool {
+    let imports = crate::analysis::lexical::import_section(text);
     QUOTED_PATHS
         .iter()
-        .any(|quoted| crate::text::contains(text, quoted))
+        .any(|quoted| crate::text::contains(imports, quoted))
 }
 
 /// [`SQL`], [`SQLX`] and [`HTTP`] as import paths are written.
@@ -157,9 +160,8 @@ struct Acquired<'t> {
 /// first not `_`) in a function that never names `x.Close` (`x.Body.Close` for the HTTP calls)
 /// anywhere, literals included.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
-    RULE.keywords
-        .iter()
-        .flat_map(|method| lexed.all(method))
+    lexed
+        .all_among(RULE.keywords)
         .filter(|&call| call >= 1 && lexed.is(call - 1, ".") && lexed.is(call + 1, "("))
         .any(|call| {
             // `x, err := …`: the rule takes two expressions on the left, the first not `_`.

@@ -71,9 +71,8 @@ struct Transaction<'t> {
 /// Without parsing: `.Begin(` (any Begin method; `[` for type arguments) in code, not in a
 /// comment or string, after a `:=` or `=` of its own statement (the query's assignment).
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
-    crate::syntax::known::BEGIN_METHODS
-        .iter()
-        .flat_map(|method| lexed.all(method))
+    lexed
+        .all_among(crate::syntax::known::BEGIN_METHODS)
         .filter(|&method| method >= 1 && lexed.is(method - 1, "."))
         .filter(|&method| lexed.is(method + 1, "(") || lexed.is(method + 1, "["))
         .any(|method| {
