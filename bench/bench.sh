@@ -141,10 +141,26 @@ hyperfine --warmup 1 --runs "$RUNS" --ignore-failure --shell=none --style basic 
 RSS_KB=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$TMP/rss.txt")
 [ -n "$RSS_KB" ] || { cat "$TMP/rss.txt" >&2; echo "bench: no RSS measured" >&2; exit 1; }
 
-python3 - "$JSON" "$FILES" "$BYTES" "$RSS_KB" "$MAX_RATIO" "$MAX_RSS_MB" "$MAX_CACHED_RATIO" "$MAX_ALL_RULES" <<'EOF'
+# INSTRUCTIONS=1: also count both runs' instructions (callgrind, one thread), which unlike
+# wall-clock times do not move with what else the machine runs.
+ALL_IR= DIL_IR=
+if [ "${INSTRUCTIONS:-0}" = 1 ]; then
+    command -v valgrind >/dev/null || apt_install valgrind
+    echo "== callgrind, one thread, both runs side by side (a few minutes)" >&2
+    valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.all" \
+        "$DEFERFIX" -j1 "$CORPUS" >/dev/null 2>"$TMP/cg.all.err" &
+    valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.dil" \
+        "$DEFERFIX" -j1 --select defer-in-loop "$CORPUS" >/dev/null 2>"$TMP/cg.dil.err" || true
+    wait || true
+    ALL_IR=$(sed -n 's/.*Collected : //p' "$TMP/cg.all.err")
+    DIL_IR=$(sed -n 's/.*Collected : //p' "$TMP/cg.dil.err")
+    [ -n "$ALL_IR" ] && [ -n "$DIL_IR" ] || { echo "bench: callgrind counted nothing" >&2; exit 1; }
+fi
+
+python3 - "$JSON" "$FILES" "$BYTES" "$RSS_KB" "$MAX_RATIO" "$MAX_RSS_MB" "$MAX_CACHED_RATIO" "$MAX_ALL_RULES" "$ALL_IR" "$DIL_IR" <<'EOF'
 import json, sys
 
-path, files, size, rss_kb, max_ratio, max_rss, max_cached, max_all = sys.argv[1:]
+path, files, size, rss_kb, max_ratio, max_rss, max_cached, max_all, all_ir, dil_ir = sys.argv[1:]
 files, size, rss_mb = int(files), int(size) / 1e6, int(rss_kb) / 1024
 max_ratio, max_rss, max_cached, max_all = map(float, (max_ratio, max_rss, max_cached, max_all))
 results = {r["command"]: r for r in json.load(open(path))["results"]}
@@ -170,6 +186,10 @@ checks = [
     (f"cached / ast-grep:         {cached:.3f} (target <= {max_cached})", cached <= max_cached),
     (f"peak RSS, all rules:       {rss_mb:.1f} MB (target < {max_rss:.0f} MB)", rss_mb < max_rss),
 ]
+if all_ir and dil_ir:
+    by_instructions = int(all_ir) / int(dil_ir)
+    print(f"instructions:     all rules {int(all_ir) / 1e9:.2f} G, defer-in-loop {int(dil_ir) / 1e9:.2f} G (callgrind, one thread)")
+    checks.insert(1, (f"  in instructions:         {by_instructions:.3f} (target <= {max_all})", by_instructions <= max_all))
 for text, ok in checks:
     print(f"{text}: {met(ok)}")
 print(f"throughput:       {files / median('deferfix, all rules'):.0f} files/s with all rules")
