@@ -189,6 +189,11 @@ impl<'t> Lexed<'t> {
         self.defers.get_or_init(|| self.all("defer").collect())
     }
 
+    /// The `for` keywords of the file, in order, searched once.
+    fn fors(&self) -> &[usize] {
+        self.fors.get_or_init(|| self.all("for").collect())
+    }
+
     /// The tokens spelled `word` within `range`.
     pub fn all_in<'s>(
         &'s self,
@@ -282,8 +287,7 @@ impl<'t> Lexed<'t> {
     pub fn inside_loop(&self, index: usize) -> bool {
         let function = self.function_of(index);
         let block = self.tokens[index].block;
-        self.fors
-            .get_or_init(|| self.all("for").collect())
+        self.fors()
             .iter()
             .copied()
             .take_while(|&keyword| keyword < index)
@@ -476,23 +480,13 @@ impl<'t> Lexed<'t> {
         self.imports.get_or_init(|| self.read_imports())
     }
 
-    /// The `import` keywords come before the file's first `func`, `type`, `var` or `const` at
-    /// the top level (Go puts imports first), so the tokens are read up to there, not the file.
+    /// Go puts the imports before any other declaration, so only the tokens of the import
+    /// section ([`super::lexical::import_section`]) are read for `import` keywords.
     fn read_imports(&self) -> Vec<(String, String)> {
-        let header_end = self
-            .tokens
-            .iter()
-            .position(|token| {
-                token.block == 0
-                    && token.depth == 0
-                    && token.kind == Kind::Keyword
-                    && matches!(
-                        &self.text[token.start..token.end],
-                        "func" | "type" | "var" | "const"
-                    )
-            })
-            .unwrap_or(self.tokens.len());
-        let keywords = (0..header_end).filter(|&index| self.is(index, "import"));
+        let section_end = super::lexical::import_section(self.text).len();
+        let keywords = (0..self.tokens.len())
+            .take_while(|&index| self.tokens[index].start < section_end)
+            .filter(|&index| self.is(index, "import"));
         let mut imports = Vec::new();
         for keyword in keywords {
             let grouped = self.is(keyword + 1, "(");
