@@ -71,12 +71,12 @@ pub fn parses_plain(text: &str) -> bool {
         .is_some_and(|tree| !tree.root_node().has_error())
 }
 
-/// Whether deferfix's own parse (plain, then with builtin calls masked) has no error.
+/// Whether deferfix's own parse (plain, then with builtin calls masked) has no syntax error (in
+/// the sense of `deferfix::syntax::first_syntax_error`, which also refuses what tree-sitter reads
+/// and Go does not, such as an import after another declaration).
 pub fn parses_for_deferfix(text: &str) -> bool {
     let mut parser = deferfix::syntax::new_parser();
-    !deferfix::syntax::parse(&mut parser, text)
-        .root_node()
-        .has_error()
+    deferfix::syntax::first_syntax_error(&deferfix::syntax::parse(&mut parser, text)).is_none()
 }
 
 /// Checks every property on `bytes`; `Err` says which one failed and how.

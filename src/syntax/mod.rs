@@ -394,26 +394,50 @@ impl<'a> GoFile<'a> {
     }
 }
 
-/// Byte offset of the first ERROR or MISSING node, if the tree has one.
+/// Byte offset of the first place where the file is not Go the toolchain accepts: an ERROR or
+/// MISSING node, or an import declaration after another declaration (tree-sitter reads one
+/// anywhere at the top level; `go build` and gofmt say "imports must appear before other
+/// declarations", and the lexical view, like Go, reads imports only before the first one).
 pub fn first_syntax_error(tree: &Tree) -> Option<usize> {
     let root = tree.root_node();
-    if !root.has_error() {
-        return None;
+    let error = root.has_error().then(|| first_error_node(root));
+    match (error, misplaced_import(root)) {
+        (Some(error), Some(import)) => Some(error.min(import)),
+        (error, import) => error.or(import),
     }
+}
+
+/// The start of the first ERROR or MISSING node below `root`, which has one.
+fn first_error_node(root: Node) -> usize {
     let mut node = root;
     'descend: loop {
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
             if child.is_error() || child.is_missing() {
-                return Some(child.start_byte());
+                return child.start_byte();
             }
             if child.has_error() {
                 node = child;
                 continue 'descend;
             }
         }
-        return Some(node.start_byte());
+        return node.start_byte();
     }
+}
+
+/// The start of the first top-level import declaration that follows a declaration of another
+/// kind (comments and the package clause aside).
+fn misplaced_import(root: Node) -> Option<usize> {
+    let mut cursor = root.walk();
+    let mut declared = false;
+    for child in root.named_children(&mut cursor) {
+        match child.kind() {
+            "import_declaration" if declared => return Some(child.start_byte()),
+            "import_declaration" | "package_clause" | "comment" => {}
+            _ => declared = true,
+        }
+    }
+    None
 }
 
 /// Kinds that start a new function body: jumps and defers never cross them.
@@ -635,6 +659,25 @@ mod tests {
                 format!("{} {:?} {start:?} {end:?}", node.kind(), node.byte_range())
             })
             .collect()
+    }
+
+    #[test]
+    fn an_import_after_another_declaration_is_a_syntax_error_as_in_go() {
+        let error_at = |text: &str| first_syntax_error(&parse(&mut new_parser(), text));
+        let late = "package p\n\ntype T int\n\nimport \"os\"\n\nfunc f() { os.Exit(0) }\n";
+        assert_eq!(error_at(late), late.find("import"));
+        let grouped_late = "package p\n\nimport \"fmt\"\n\nvar x = 1\n\nimport (\n\t\"os\"\n)\n";
+        assert_eq!(error_at(grouped_late), grouped_late.find("import ("));
+        for fine in [
+            "package p\n\n// imports follow\nimport \"fmt\"\n\n/* and more */\nimport (\n\t\"os\"\n)\n\nfunc f() { fmt.Println(os.Args) }\n",
+            "package p\n\nfunc f() {}\n\n// import \"os\" in a comment\n",
+            "package p\n",
+        ] {
+            assert_eq!(error_at(fine), None, "{fine}");
+        }
+        // The earlier of the two kinds of error is the one reported.
+        let both = "package p\n\nfunc f() {}\n\nimport \"os\"\n\nfunc g() { ( }\n";
+        assert_eq!(error_at(both), both.find("import"));
     }
 
     #[test]
