@@ -395,13 +395,13 @@ impl<'a> GoFile<'a> {
 }
 
 /// Byte offset of the first place where the file is not Go the toolchain accepts: an ERROR or
-/// MISSING node, or an import declaration after another declaration (tree-sitter reads one
-/// anywhere at the top level; `go build` and gofmt say "imports must appear before other
-/// declarations", and the lexical view, like Go, reads imports only before the first one).
+/// MISSING node, a second package clause, or an import declaration after another declaration
+/// (tree-sitter reads both anywhere at the top level; `go build` and gofmt refuse them, and the
+/// lexical view, like Go, reads imports only before the first declaration).
 pub fn first_syntax_error(tree: &Tree) -> Option<usize> {
     let root = tree.root_node();
     let error = root.has_error().then(|| first_error_node(root));
-    match (error, misplaced_import(root)) {
+    match (error, misplaced_header(root)) {
         (Some(error), Some(import)) => Some(error.min(import)),
         (error, import) => error.or(import),
     }
@@ -425,17 +425,20 @@ fn first_error_node(root: Node) -> usize {
     }
 }
 
-/// The start of the first top-level import declaration that follows a declaration of another
-/// kind (comments and the package clause aside).
-fn misplaced_import(root: Node) -> Option<usize> {
+/// The start of the first top-level clause out of Go's order: a package clause after anything
+/// but comments, or an import declaration after a declaration of another kind.
+fn misplaced_header(root: Node) -> Option<usize> {
     let mut cursor = root.walk();
-    let mut declared = false;
+    let (mut begun, mut declared) = (false, false);
     for child in root.named_children(&mut cursor) {
         match child.kind() {
+            "comment" => continue,
+            "package_clause" if begun => return Some(child.start_byte()),
             "import_declaration" if declared => return Some(child.start_byte()),
-            "import_declaration" | "package_clause" | "comment" => {}
+            "package_clause" | "import_declaration" => {}
             _ => declared = true,
         }
+        begun = true;
     }
     None
 }
@@ -662,7 +665,7 @@ mod tests {
     }
 
     #[test]
-    fn an_import_after_another_declaration_is_a_syntax_error_as_in_go() {
+    fn an_import_after_a_declaration_or_a_second_package_clause_is_a_syntax_error_as_in_go() {
         let error_at = |text: &str| first_syntax_error(&parse(&mut new_parser(), text));
         let late = "package p\n\ntype T int\n\nimport \"os\"\n\nfunc f() { os.Exit(0) }\n";
         assert_eq!(error_at(late), late.find("import"));
@@ -675,6 +678,9 @@ mod tests {
         ] {
             assert_eq!(error_at(fine), None, "{fine}");
         }
+        let second_package =
+            "package p\n\nimport \"fmt\"\n\npackage p\n\nfunc f() { fmt.Println() }\n";
+        assert_eq!(error_at(second_package), second_package.rfind("package"));
         // The earlier of the two kinds of error is the one reported.
         let both = "package p\n\nfunc f() {}\n\nimport \"os\"\n\nfunc g() { ( }\n";
         assert_eq!(error_at(both), both.find("import"));
