@@ -401,10 +401,7 @@ impl<'a> GoFile<'a> {
 pub fn first_syntax_error(tree: &Tree) -> Option<usize> {
     let root = tree.root_node();
     let error = root.has_error().then(|| first_error_node(root));
-    match (error, misplaced_header(root)) {
-        (Some(error), Some(import)) => Some(error.min(import)),
-        (error, import) => error.or(import),
-    }
+    [error, misplaced_header(root)].into_iter().flatten().min()
 }
 
 /// The start of the first ERROR or MISSING node below `root`, which has one.
