@@ -1,5 +1,7 @@
 //! Compiling rule queries once and running them on candidate nodes only.
 
+use std::sync::{Arc, Mutex};
+
 use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
 
 use crate::syntax::language;
@@ -8,7 +10,8 @@ pub use crate::text::{contains_word, contains_word_at, word_offsets};
 /// A rule's compiled query, with capture names leaked to `'static` once (queries live forever),
 /// and the node kinds its patterns are rooted at.
 pub struct CompiledQuery {
-    pub query: Query,
+    /// Shared by the rules whose queries differ only in their comments (see [`shared_query`]).
+    pub query: Arc<Query>,
     pub capture_names: Vec<&'static str>,
     /// The root node kind of each pattern (deduplicated): the engine runs the query on the
     /// innermost node of one of these kinds around each keyword occurrence.
@@ -47,10 +50,7 @@ pub fn compile(
     source: &'static str,
     keywords: &[&str],
 ) -> Result<CompiledQuery, QueryError> {
-    let query = Query::new(&language(), source).map_err(|err| QueryError::Syntax {
-        rule,
-        message: err.to_string(),
-    })?;
+    let (query, source) = shared_query(rule, source)?;
     let mut anchors: Vec<&'static str> = Vec::new();
     for pattern in 0..query.pattern_count() {
         if !query.general_predicates(pattern).is_empty() {
@@ -87,6 +87,54 @@ pub fn compile(
         capture_names,
         anchors,
     })
+}
+
+/// The compiled queries, by their text without comment lines, which their patterns' offsets
+/// refer to.
+static SHARED_QUERIES: Mutex<Vec<(&'static str, Arc<Query>)>> = Mutex::new(Vec::new());
+
+/// The query of `source` (without its comment lines, the text returned), compiled once for all
+/// rules whose queries differ only in their comments: five rules start from every assignment of
+/// a call, and compiling a query costs more than running it over a large file.
+fn shared_query(
+    rule: &'static str,
+    source: &'static str,
+) -> Result<(Arc<Query>, &'static str), QueryError> {
+    let code: String = source
+        .lines()
+        .filter(|line| !line.trim_start().starts_with(';'))
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    let known = |shared: &[(&'static str, Arc<Query>)]| {
+        shared
+            .iter()
+            .find(|(text, _)| **text == code)
+            .map(|(text, query)| (query.clone(), *text))
+    };
+    // A poisoned lock only means another thread panicked while pushing: the list is whole.
+    let lock = || {
+        SHARED_QUERIES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    };
+    if let Some(found) = known(&lock()) {
+        return Ok(found);
+    }
+    // Compiled outside the lock, so a worker waiting for one query never waits for another;
+    // two threads compiling the same text at once keep the first one stored.
+    let query = Query::new(&language(), &code).map_err(|err| QueryError::Syntax {
+        rule,
+        message: err.to_string(),
+    })?;
+    let mut shared = lock();
+    if let Some(found) = known(&shared) {
+        return Ok(found);
+    }
+    // Queries live as long as the program: their text is leaked once per distinct query.
+    let text: &'static str = Box::leak(code.into_boxed_str());
+    let query = Arc::new(query);
+    shared.push((text, query.clone()));
+    Ok((query, text))
 }
 
 /// The node kind of a pattern written `(kind …) @… @anchor`, as the query source spells it

@@ -179,6 +179,24 @@ mod tests {
     }
 
     #[test]
+    fn queries_that_differ_only_in_comments_are_compiled_once() {
+        let query = |id: &str| find(id).unwrap().query().query.clone();
+        let assignments = query("tx-rollback");
+        for id in ["close-error", "lost-cancel", "missing-close", "ticker-stop"] {
+            assert!(std::sync::Arc::ptr_eq(&assignments, &query(id)), "{id}");
+        }
+        assert!(!std::sync::Arc::ptr_eq(
+            &assignments,
+            &query("defer-in-loop")
+        ));
+        // The sharing keeps each rule's own anchors and captures.
+        assert_eq!(
+            find("lost-cancel").unwrap().query().anchors,
+            ["short_var_declaration", "assignment_statement"]
+        );
+    }
+
+    #[test]
     fn anchors_are_the_root_kinds_of_the_patterns() {
         let anchors = |id: &str| find(id).unwrap().query().anchors.clone();
         assert_eq!(
