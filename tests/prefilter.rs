@@ -434,3 +434,64 @@ fn exit_after_defer_reads_the_function_s_own_parameters() {
     );
     assert!(!may_match("exit-after-defer", &parenthesised));
 }
+
+/// A file closed again with its error read (`return f.Close()`) is the rule's "safety net"
+/// case: skipped, unless another variable of the name may be the one closed.
+#[test]
+fn close_error_skips_a_file_surely_closed_elsewhere() {
+    let file = |before: &str, after: &str| {
+        format!(
+            "package p\n\nimport \"os\"\n\nfunc f(p string) error {{\n{before}\tf, err := os.Create(p)\n\tif err != nil {{\n\t\treturn err\n\t}}\n\tdefer f.Close()\n\twrite(f)\n{after}\n}}\n"
+        )
+    };
+    assert!(may_match("close-error", &file("", "\treturn nil")));
+    assert!(!may_match("close-error", &file("", "\treturn f.Close()")));
+    let checked = "\tif err := f.Close(); err != nil {\n\t\treturn err\n\t}\n\treturn nil";
+    assert!(!may_match("close-error", &file("", checked)));
+    // In a literal of the function, the same variable.
+    let literal = "\tdone := func() error { return f.Close() }\n\treturn done()";
+    assert!(!may_match("close-error", &file("", literal)));
+    // Before the open, `f` is another variable.
+    assert!(may_match(
+        "close-error",
+        &file("\tf.Close()\n", "\treturn nil")
+    ));
+    // Declared again in a block, or as a literal's parameter, `f` may be another file.
+    let shadowed = "\t{\n\t\tf := other()\n\t\tf.Close()\n\t}\n\treturn nil";
+    assert!(may_match("close-error", &file("", shadowed)));
+    let parameter = "\tfunc(f io.Closer) { f.Close() }(x)\n\treturn nil";
+    assert!(may_match("close-error", &file("", parameter)));
+    // A field of that name is not the variable.
+    assert!(may_match("close-error", &file("", "\treturn x.f.Close()")));
+    // In a block of clauses, or opened in a statement's header, the name's scope ends before
+    // the block does.
+    let clauses = "package p\n\nimport \"os\"\n\nfunc f(p string, b bool) error {\n\tswitch {\n\tcase b:\n\t\tf, err := os.Create(p)\n\t\tif err != nil {\n\t\t\treturn err\n\t\t}\n\t\tdefer f.Close()\n\t\twrite(f)\n\tdefault:\n\t\treturn f.Close()\n\t}\n\treturn nil\n}\n";
+    assert!(may_match("close-error", clauses));
+    let header = "package p\n\nimport \"os\"\n\nfunc f(p string) error {\n\tif f, err := os.Create(p); err == nil {\n\t\tdefer f.Close()\n\t\twrite(f)\n\t}\n\treturn f.Close()\n}\n";
+    assert!(may_match("close-error", header));
+}
+
+/// The check reads the deferred call's arguments, not what function literals in the statement
+/// compute when they run.
+#[test]
+fn defer_eval_needs_a_measurement_outside_the_deferred_literals() {
+    let file = |body: &str| {
+        format!("package p\n\nimport \"time\"\n\nfunc f(start time.Time) {{\n{body}\n}}\n")
+    };
+    assert!(may_match(
+        "defer-eval",
+        &file("\tdefer log.Printf(\"%v\", time.Since(start))")
+    ));
+    assert!(may_match(
+        "defer-eval",
+        &file("\tdefer func(d time.Duration) { log.Print(d) }(time.Now().Sub(start))")
+    ));
+    assert!(!may_match(
+        "defer-eval",
+        &file("\tdefer func() {\n\t\tlog.Print(time.Since(start))\n\t}()")
+    ));
+    assert!(!may_match(
+        "defer-eval",
+        &file("\tdefer report(func() time.Duration { return time.Since(start) })")
+    ));
+}

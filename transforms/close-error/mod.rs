@@ -4,7 +4,7 @@
 //! Fix: defer a function literal that hands the Close error to the function's error result when
 //! nothing else failed, naming the results when they are unnamed.
 
-use crate::analysis::blocks::Lexed;
+use crate::analysis::blocks::{Kind, Lexed};
 use crate::analysis::package::PackageContext;
 use std::rc::Rc;
 
@@ -108,7 +108,8 @@ enum ErrorResult<'t> {
 
 /// Without parsing: `defer f.Close()` after `f, err := os.Create(`/`os.OpenFile(` (with a writing
 /// flag) in its function (any `defer` naming `Close` when the opened name is not plain), in a
-/// function whose signature names `error`.
+/// function whose signature names `error`, and no other `f.Close(` that surely closes the same
+/// file ([`surely_closed_elsewhere`]).
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     // The keywords (`os.Create`) already pass over an aliased `os`; the names are read for the
     // test to say what it means.
@@ -140,10 +141,48 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
                         lexed.is(defer + 1, lexed.text_of(file))
                             && lexed.is(defer + 2, ".")
                             && lexed.is(defer + 3, "Close")
+                            && !surely_closed_elsewhere(lexed, open, file, defer)
                     }
                     None => lexed.contains(lexed.statement(defer), "Close"),
                 })
     })
+}
+
+/// Whether the file variable at token `file`, declared by the statement of the open at token
+/// `open`, is surely closed by a call other than the deferred one at `defer`, so that the check
+/// finds nothing for them ([`closed_elsewhere`], or two deferred closes): a `file.Close(` after
+/// the open, in the open's block or one inside it, outside the defer, where nothing else in the
+/// function can declare or assign the name (so each `file` there is the opened variable).
+fn surely_closed_elsewhere(lexed: &Lexed, open: usize, file: usize, defer: usize) -> bool {
+    let name = lexed.text_of(file);
+    let start = lexed.statement_start(open);
+    let statement = lexed.statement(start);
+    let block = lexed.tokens[start].block;
+    let function = lexed.function_of(open);
+    // The block is the name's scope only for a plain statement: not in an `if`/`switch`
+    // header, after a label or a `case x:`, nor anywhere in a block of clauses.
+    let in_clauses = lexed
+        .body(block)
+        .filter(|&index| lexed.tokens[index].block == block)
+        .any(|index| lexed.is(index, "case") || lexed.is(index, "default"));
+    if lexed.tokens[start].kind == Kind::Keyword
+        || (start >= 1 && lexed.is(start - 1, ":"))
+        || in_clauses
+        || lexed.may_redeclare(function, name, statement.clone())
+    {
+        return false;
+    }
+    let deferred = lexed.statement(defer);
+    lexed
+        .all_in(name, statement.end..lexed.blocks[block].close)
+        .filter(|at| !deferred.contains(at))
+        .any(|at| {
+            !lexed.is(at - 1, ".")
+                && lexed.is(at + 1, ".")
+                && lexed.is(at + 2, "Close")
+                && lexed.is(at + 3, "(")
+                && lexed.encloses(block, lexed.tokens[at].block)
+        })
 }
 
 /// Whether the statement of the `OpenFile` at token `open` names one of [`WRITE_FLAGS`] after

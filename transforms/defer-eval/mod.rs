@@ -39,11 +39,17 @@ pub static RULE: Rule = Rule {
 /// Identifiers that are never variables.
 const PREDECLARED: &[&str] = &["nil", "true", "false", "iota", "_"];
 
-/// Without parsing: a `defer` statement with `Since` or `Sub` in it.
+/// Without parsing: a `defer` statement with `Since` or `Sub` in it, outside its function
+/// literals.
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
+    // The check reads the deferred call's arguments only, not the bodies of function literals
+    // (`defer func() { log(time.Since(t)) }()` measures at return, as it should).
     lexed.defers().iter().copied().any(|defer| {
-        let statement = lexed.statement(defer);
-        lexed.contains(statement.clone(), "Since") || lexed.contains(statement, "Sub")
+        let function = lexed.function_of(defer);
+        lexed.statement(defer).any(|index| {
+            (lexed.is(index, "Since") || lexed.is(index, "Sub"))
+                && lexed.function_of(index) == function
+        })
     })
 }
 
