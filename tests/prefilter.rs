@@ -495,3 +495,27 @@ fn defer_eval_needs_a_measurement_outside_the_deferred_literals() {
         &file("\tdefer report(func() time.Duration { return time.Since(start) })")
     ));
 }
+
+/// A deferred exit runs after the function's other deferred calls only when it was deferred
+/// first: its own defer statement is not one it skips.
+#[test]
+fn exit_after_defer_does_not_count_the_exit_s_own_defer() {
+    let file = |body: &str| format!("package p\n\nimport \"os\"\n\nfunc f() {{\n{body}\n}}\n");
+    assert!(!may_match("exit-after-defer", &file("\tdefer os.Exit(0)")));
+    assert!(!may_match(
+        "exit-after-defer",
+        &file("\tdefer os.Exit(0)\n\tg()")
+    ));
+    assert!(may_match(
+        "exit-after-defer",
+        &file("\tdefer g()\n\tdefer os.Exit(0)")
+    ));
+    assert!(may_match(
+        "exit-after-defer",
+        &file("\tdefer g(); os.Exit(1)")
+    ));
+    assert!(may_match(
+        "exit-after-defer",
+        &file("\tdefer os.Exit(0)\n\tdefer g()\n\tos.Exit(1)")
+    ));
+}

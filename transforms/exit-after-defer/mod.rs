@@ -48,13 +48,14 @@ fn may_match(lexed: &Lexed, package: &PackageContext) -> bool {
         .any(|call| exits.let_through(call))
 }
 
-/// The test of one call, with what it reads once per file: the first defer of each block (a
-/// file can have thousands of `t.Fatal` calls), the imports, and whether a `*log.Logger` can
+/// The test of one call, with what it reads once per file: where the first defer statement of
+/// each block ends (a file can have thousands of `t.Fatal` calls), the imports, and whether a `*log.Logger` can
 /// be had (asked only for a call that needs it, as it may read the package's other files).
 struct LexicalExits<'l, 't> {
     lexed: &'l Lexed<'t>,
     package: &'l PackageContext<'l>,
-    first_defer: HashMap<usize, usize>,
+    /// By block: the index past the last token of its first defer statement.
+    first_defer_end: HashMap<usize, usize>,
     imports: &'l [(String, String)],
     logger: std::cell::OnceCell<bool>,
     /// [`Lexed::declares_in_own_body`] by (function, name): a test function's `t.Fatal` calls
@@ -64,16 +65,16 @@ struct LexicalExits<'l, 't> {
 
 impl<'l, 't> LexicalExits<'l, 't> {
     fn new(lexed: &'l Lexed<'t>, package: &'l PackageContext<'l>) -> Self {
-        let mut first_defer = HashMap::new();
+        let mut first_defer_end = HashMap::new();
         for &defer in lexed.defers() {
-            first_defer
+            first_defer_end
                 .entry(lexed.tokens[defer].block)
-                .or_insert(defer);
+                .or_insert_with(|| lexed.statement_end(defer));
         }
         LexicalExits {
             lexed,
             package,
-            first_defer,
+            first_defer_end,
             imports: lexed.imports(),
             logger: std::cell::OnceCell::new(),
             declared: RefCell::default(),
@@ -83,7 +84,7 @@ impl<'l, 't> LexicalExits<'l, 't> {
     /// For the token of `Exit`/`Fatal…` at index `call`: a defer comes before it and it may
     /// end the program.
     fn let_through(&self, call: usize) -> bool {
-        follows_a_defer(self.lexed, &self.first_defer, call) && may_end_program(self, call)
+        follows_a_defer(self.lexed, &self.first_defer_end, call) && may_end_program(self, call)
     }
 
     fn declares_in_own_body(&self, function: usize, name: &'t str) -> bool {
@@ -108,13 +109,14 @@ impl<'l, 't> LexicalExits<'l, 't> {
     }
 }
 
-/// Whether a defer of the call's function comes before token `call` in a block around it (its
-/// own block up to the function's body): one that ran on every path to the call.
-fn follows_a_defer(lexed: &Lexed, first_defer: &HashMap<usize, usize>, call: usize) -> bool {
+/// Whether a defer statement of the call's function ends before token `call` in a block around
+/// it (its own block up to the function's body): one that ran on every path to the call. The
+/// call's own statement does not count (`defer os.Exit(0)` runs last, as the check reads it).
+fn follows_a_defer(lexed: &Lexed, first_defer_end: &HashMap<usize, usize>, call: usize) -> bool {
     let function = lexed.function_of(call);
     let mut block = lexed.tokens[call].block;
     loop {
-        if first_defer.get(&block).is_some_and(|&defer| defer < call) {
+        if first_defer_end.get(&block).is_some_and(|&end| end <= call) {
             return true;
         }
         if block == function || block == 0 {
