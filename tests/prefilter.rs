@@ -519,3 +519,31 @@ fn exit_after_defer_does_not_count_the_exit_s_own_defer() {
         &file("\tdefer os.Exit(0)\n\tdefer g()\n\tos.Exit(1)")
     ));
 }
+
+/// loop-var-capture needs a launch of a function literal inside a loop: of the launch's own
+/// function or of one around it (a literal called in the loop body runs in the iteration).
+#[test]
+fn loop_var_capture_needs_a_launch_inside_a_loop() {
+    let lvc = |body: &str| may_match("loop-var-capture", &function(body));
+    assert!(lvc(
+        "\tfor _, x := range xs {\n\t\tgo func() { use(x) }()\n\t}"
+    ));
+    assert!(lvc(
+        "\tfor _, x := range xs {\n\t\tdefer func() { use(x) }()\n\t}"
+    ));
+    assert!(lvc(
+        "\tfor _, x := range xs {\n\t\tg.Go(func() error { return use(x) })\n\t}"
+    ));
+    assert!(lvc(
+        "\tfor _, x := range xs {\n\t\tfunc() {\n\t\t\tgo func() { use(x) }()\n\t\t}()\n\t}"
+    ));
+    let parallel = "\tfor _, x := range xs {\n\t\tt.Run(x, func(t *testing.T) {\n\t\t\tt.Parallel()\n\t\t\tuse(x)\n\t\t})\n\t}";
+    assert!(lvc(parallel));
+    // A subtest that does not call Parallel runs within the iteration.
+    let serial =
+        "\tfor _, x := range xs {\n\t\tt.Run(x, func(t *testing.T) {\n\t\t\tuse(x)\n\t\t})\n\t}";
+    assert!(!lvc(serial));
+    assert!(!lvc("\tgo func() { use(xs) }()\n\tfor range xs {\n\t}"));
+    assert!(!lvc("\tfor _, x := range xs {\n\t\tgo use(x)\n\t}"));
+    assert!(!lvc("\t// go func() in a loop: for {}\n\tuse(xs)"));
+}

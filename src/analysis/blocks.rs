@@ -286,18 +286,29 @@ impl<'t> Lexed<'t> {
     /// statement opens (its body, or a literal in its header, which holds no statement).
     pub fn inside_loop(&self, index: usize) -> bool {
         let function = self.function_of(index);
-        let block = self.tokens[index].block;
+        self.fors_before(index)
+            .any(|keyword| self.function_of(keyword) == function && self.loop_holds(keyword, index))
+    }
+
+    /// Whether token `index` is inside a `for` loop of its own function or of any function
+    /// around it (a function literal in a loop body may run in the iteration).
+    pub fn inside_any_loop(&self, index: usize) -> bool {
+        self.fors_before(index)
+            .any(|keyword| self.loop_holds(keyword, index))
+    }
+
+    fn fors_before(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
         self.fors()
             .iter()
             .copied()
-            .take_while(|&keyword| keyword < index)
-            .any(|keyword| {
-                let loop_block = self.tokens[keyword].block;
-                self.function_of(keyword) == function
-                    && block != loop_block
-                    && self.encloses(loop_block, block)
-                    && index < self.loop_end(keyword)
-            })
+            .take_while(move |&keyword| keyword < index)
+    }
+
+    /// Whether token `index` is in a block the `for` statement at token `keyword` opens.
+    fn loop_holds(&self, keyword: usize, index: usize) -> bool {
+        let loop_block = self.tokens[keyword].block;
+        let block = self.tokens[index].block;
+        block != loop_block && self.encloses(loop_block, block) && index < self.loop_end(keyword)
     }
 
     /// Where the `for` statement at token `keyword` surely ends: after the first `}` of its block

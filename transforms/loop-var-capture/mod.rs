@@ -6,6 +6,8 @@
 
 use tree_sitter::Node;
 
+use crate::analysis::blocks::Lexed;
+use crate::analysis::package::PackageContext;
 use crate::analysis::scope::is_struct_field_key;
 use crate::fix::{Edit, Finding, Fix, FixState, Reason, ReasonCode};
 use crate::goversion::{GoVersion, file_version};
@@ -25,7 +27,7 @@ pub static RULE: Rule = Rule {
     requires: &[],
     severity: crate::transforms::Severity::Major,
     applies_to: shares_loop_variables,
-    may_match: None,
+    may_match: Some(may_match),
     reasons: &[
         ReasonCode::LoopVarWritten,
         ReasonCode::Redeclared,
@@ -34,6 +36,30 @@ pub static RULE: Rule = Rule {
     check,
     compiled: std::sync::OnceLock::new(),
 };
+
+/// Without parsing: a launch the query can match (`go func`, `defer func`, `.Go(`, or `.Run(`
+/// in a statement that spells `Parallel`) inside a `for` loop of its function or of one around it (a function literal called in the
+/// loop body runs in the iteration, as the check follows it).
+fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
+    let literal_launches = lexed
+        .defers()
+        .iter()
+        .copied()
+        .chain(lexed.all("go"))
+        .filter(|&at| lexed.is(at + 1, "func"));
+    // A subtest (`t.Run`) is a launch only when its literal calls `Parallel`.
+    let runners = ["Go", "Run"]
+        .into_iter()
+        .flat_map(|method| lexed.all(method))
+        .filter(|&at| at >= 1 && lexed.is(at - 1, ".") && lexed.is(at + 1, "("))
+        .filter(|&at| {
+            lexed.is(at, "Go")
+                || lexed.contains(lexed.statement(lexed.statement_start(at)), "Parallel")
+        });
+    literal_launches
+        .chain(runners)
+        .any(|at| lexed.inside_any_loop(at))
+}
 
 /// Before Go 1.22 (or without a go.mod) a `for` clause declares one variable for the whole loop.
 /// Decided before parsing: the file's `//go:build` line is read from its text.
