@@ -547,3 +547,42 @@ fn loop_var_capture_needs_a_launch_inside_a_loop() {
     assert!(!lvc("\tfor _, x := range xs {\n\t\tgo use(x)\n\t}"));
     assert!(!lvc("\t// go func() in a loop: for {}\n\tuse(xs)"));
 }
+
+/// Inputs the review of the lexical tests above found skipped (each a finding of the rule
+/// without the tests).
+#[test]
+fn lexical_tests_let_through_what_the_second_review_found() {
+    // close-error: a literal's parameter or result of the name, listed with others or in
+    // parentheses, is another variable.
+    let opened = |literal: &str| {
+        format!(
+            "package p\n\nimport \"os\"\n\nfunc f(p string) error {{\n\tf, err := os.Create(p)\n\tif err != nil {{\n\t\treturn err\n\t}}\n\tdefer f.Close()\n\t{literal}\n\t_, err = f.Write(nil)\n\treturn err\n}}\n"
+        )
+    };
+    for literal in [
+        "closeBoth := func(f, g *os.File) error { g.Close(); return f.Close() }",
+        "reopen := func() (f, g *os.File) { f.Close(); return }",
+        "closeOne := func(f (*os.File)) error { return f.Close() }",
+    ] {
+        assert!(may_match("close-error", &opened(literal)), "{literal}");
+    }
+    // defer-eval: the braces of a composite literal of functions are no function body.
+    let measured = |deferred: &str| {
+        format!(
+            "package p\n\nimport \"time\"\n\nfunc f(start time.Time) {{\n\tdefer {deferred}\n}}\n"
+        )
+    };
+    for deferred in [
+        "fmt.Println(len(map[time.Duration]func(){time.Since(start): nil}))",
+        "run([]func(){after(time.Since(start))})",
+        "run([]func() func(){after(time.Since(start))})",
+    ] {
+        assert!(may_match("defer-eval", &measured(deferred)), "{deferred}");
+    }
+    // loop-var-capture: a launch in the loop's condition or post statement runs in each
+    // iteration.
+    let header = "\tfor i := 0; i < 3 && t.Run(\"sub\", func(t *testing.T) {\n\t\tt.Parallel()\n\t\tt.Log(i)\n\t}); i++ {\n\t}";
+    assert!(may_match("loop-var-capture", &function(header)));
+    let post = "\tfor i := 0; i < 3; g.Go(func() { println(i) }) {\n\t\ti++\n\t}";
+    assert!(may_match("loop-var-capture", &function(post)));
+}

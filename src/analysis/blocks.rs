@@ -290,11 +290,14 @@ impl<'t> Lexed<'t> {
             .any(|keyword| self.function_of(keyword) == function && self.loop_holds(keyword, index))
     }
 
-    /// Whether token `index` is inside a `for` loop of its own function or of any function
-    /// around it (a function literal in a loop body may run in the iteration).
+    /// Whether token `index` is in a `for` statement, its header included, of its own function
+    /// or of any function around it (a function literal in a loop body may run in the
+    /// iteration, and a call in the condition or post statement runs in each).
     pub fn inside_any_loop(&self, index: usize) -> bool {
-        self.fors_before(index)
-            .any(|keyword| self.loop_holds(keyword, index))
+        let block = self.tokens[index].block;
+        self.fors_before(index).any(|keyword| {
+            self.encloses(self.tokens[keyword].block, block) && index < self.loop_end(keyword)
+        })
     }
 
     fn fors_before(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
@@ -645,6 +648,9 @@ struct PendingFunc {
     keyword: usize,
     block: usize,
     depth: usize,
+    /// Right after `]`: the element type of a slice, array or map (`[]func(){…}`,
+    /// `map[K]func() T{…}`), whose `{` opens a composite literal, never a body.
+    element_type: bool,
 }
 
 struct Builder {
@@ -701,11 +707,18 @@ impl Builder {
             "(" | "[" => self.set_depth(depth + 1),
             "{" => self.open_block(text, index, block, depth),
             "}" => self.close_block(index),
-            "func" if kind == Kind::Keyword => self.pending.push(PendingFunc {
-                keyword: index,
-                block,
-                depth,
-            }),
+            "func" if kind == Kind::Keyword => {
+                let element_type = index > 0 && {
+                    let previous = &self.tokens[index - 1];
+                    &text[previous.start..previous.end] == "]"
+                };
+                self.pending.push(PendingFunc {
+                    keyword: index,
+                    block,
+                    depth,
+                    element_type,
+                });
+            }
             _ => {}
         }
     }
@@ -744,14 +757,15 @@ impl Builder {
             {
                 // `func() func() int {`: one body for the whole signature, whose first `func` it
                 // is (no statement ends between them, or they would have been dropped).
-                let keyword = self
+                let first = self
                     .pending
                     .iter()
                     .find(|other| other.block == block && other.depth == depth)
-                    .map_or(pending.keyword, |first| first.keyword);
+                    .copied()
+                    .unwrap_or(*pending);
                 self.pending
                     .retain(|other| other.block != block || other.depth != depth);
-                Some(keyword)
+                (!first.element_type).then_some(first.keyword)
             }
             _ => None,
         };
@@ -953,6 +967,23 @@ mod tests {
         // The interface's braces and the composite literal are not function bodies.
         assert_eq!(lexed.function_of(lexed.all("M").next().unwrap()), 0);
         assert_eq!(lexed.blocks[block_of(&lexed, "outer")].function, outer);
+    }
+
+    #[test]
+    fn a_composite_literal_of_functions_is_no_function_body() {
+        let text = "package p\n\nfunc f() {\n\tfs := []func(){first}\n\tm := map[string]func() int{\"k\": second}\n\tg := [2]func() func(){third}\n\th := []func(){func() { inner() }}\n}\n";
+        let lexed = Lexed::new(text);
+        let f = lexed.function_of(lexed.all("fs").next().unwrap());
+        assert_ne!(f, 0);
+        for element in ["first", "second", "third"] {
+            assert_eq!(
+                lexed.function_of(lexed.all(element).next().unwrap()),
+                f,
+                "{element}"
+            );
+        }
+        // A function literal among the elements has its body.
+        assert_ne!(lexed.function_of(lexed.all("inner").next().unwrap()), f);
     }
 
     #[test]

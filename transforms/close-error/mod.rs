@@ -169,6 +169,7 @@ fn surely_closed_elsewhere(lexed: &Lexed, open: usize, file: usize, defer: usize
         || (start >= 1 && lexed.is(start - 1, ":"))
         || in_clauses
         || lexed.may_redeclare(function, name, statement.clone())
+        || in_a_signature(lexed, lexed.body(function), name)
     {
         return false;
     }
@@ -183,6 +184,18 @@ fn surely_closed_elsewhere(lexed: &Lexed, open: usize, file: usize, defer: usize
                 && lexed.is(at + 3, "(")
                 && lexed.encloses(block, lexed.tokens[at].block)
         })
+}
+
+/// Whether `name` is spelled between a `func` keyword among the tokens `range` and the next
+/// `{`: a parameter or result of a function literal (or a function type), which
+/// [`Lexed::may_redeclare`] does not see in every form (`func(f, g *os.File)`,
+/// `func(f (*os.File))`).
+fn in_a_signature(lexed: &Lexed, range: std::ops::Range<usize>, name: &str) -> bool {
+    lexed.all_in("func", range.clone()).any(|keyword| {
+        (keyword + 1..range.end)
+            .take_while(|&at| !lexed.is(at, "{"))
+            .any(|at| lexed.is(at, name))
+    })
 }
 
 /// Whether the statement of the `OpenFile` at token `open` names one of [`WRITE_FLAGS`] after

@@ -38,8 +38,9 @@ pub static RULE: Rule = Rule {
 };
 
 /// Without parsing: a launch the query can match (`go func`, `defer func`, `.Go(`, or `.Run(`
-/// in a statement that spells `Parallel`) inside a `for` loop of its function or of one around it (a function literal called in the
-/// loop body runs in the iteration, as the check follows it).
+/// in a statement that spells `Parallel`) in a `for` statement, its header included, of its
+/// function or of one around it (a function literal called in the loop body runs in the
+/// iteration, as the check follows it).
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
     let literal_launches = lexed
         .defers()
