@@ -100,7 +100,11 @@ fn may_be_checked_after(lexed: &Lexed, err: &str, from: usize, block: usize) -> 
             start += 1;
             continue;
         }
-        let end = lexed.statement_end(start).max(start + 1);
+        let end = if lexed.is(start, "if") {
+            if_statement_end(lexed, start)
+        } else {
+            lexed.statement_end(start).max(start + 1)
+        };
         if !lexed.is(start, "defer") {
             let mut named = lexed
                 .all_in(err, start..end)
@@ -114,6 +118,21 @@ fn may_be_checked_after(lexed: &Lexed, err: &str, from: usize, block: usize) -> 
         start = end;
     }
     false
+}
+
+/// The index past the last token of the `if` statement at token `keyword`, its `else` branches
+/// included: after the first `}` of its block that ends a statement. A `;` in its header
+/// (`if x := f(); err != nil {`, `} else if y := g(); ok {`) does not end it, as
+/// [`Lexed::statement_end`] would.
+fn if_statement_end(lexed: &Lexed, keyword: usize) -> usize {
+    let block = lexed.tokens[keyword].block;
+    let close = lexed.blocks[block].close;
+    (keyword..close)
+        .find(|&index| {
+            let token = &lexed.tokens[index];
+            token.block == block && token.ends_statement && lexed.is(index, "}")
+        })
+        .map_or(close, |index| index + 1)
 }
 
 /// Whether `name` is used as a variable in `from..to`, outside `defer` statements (which the
