@@ -586,3 +586,34 @@ fn lexical_tests_let_through_what_the_second_review_found() {
     let post = "\tfor i := 0; i < 3; g.Go(func() { println(i) }) {\n\t\ti++\n\t}";
     assert!(may_match("loop-var-capture", &function(post)));
 }
+
+/// A second review's inputs: a `]` that ends a statement does not make the next line's `func`
+/// an element type, and a label or a local type named like the error is no use of it.
+#[test]
+fn lexical_tests_let_through_what_the_third_review_found() {
+    let write = "func write(name string) error {\n\tf, err := os.Create(name)\n\tif err != nil {\n\t\treturn err\n\t}\n\tdefer f.Close()\n\t_, err = f.WriteString(\"x\")\n\treturn err\n}\n";
+    for before in [
+        "type IntStack = Stack[int]",
+        "var cache List[string]",
+        "var first = names[0] /* the\ndefault */",
+    ] {
+        let file = format!("package p\n\nimport \"os\"\n\n{before}\n\n{write}");
+        assert!(may_match("close-error", &file), "{before}");
+    }
+    let unclosed = "package p\n\nimport \"net/http\"\n\nvar first = urls[0]\n\nfunc get() int {\n\tresp, err := http.Get(first)\n\tif err != nil {\n\t\treturn 0\n\t}\n\treturn resp.StatusCode\n}\n\nfunc other() {\n\tresp, err := http.Get(first)\n\tif err != nil {\n\t\treturn\n\t}\n\tdefer resp.Body.Close()\n}\n";
+    assert!(may_match("missing-close", unclosed));
+    let checked = |between: &str| {
+        function(&format!(
+            "\th, err := acquire(name)\n\tdefer h.Close()\n{between}\n\tif err != nil {{\n\t\treturn err\n\t}}\n\tuse(h)"
+        ))
+    };
+    for between in [
+        "\tfor name == \"\" {\n\t\tgoto err\n\t}",
+        "\t{\n\t\ttype err struct{}\n\t\tfmt.Println(err{})\n\t}",
+    ] {
+        assert!(
+            may_match("defer-before-check", &checked(between)),
+            "{between}"
+        );
+    }
+}

@@ -708,9 +708,11 @@ impl Builder {
             "{" => self.open_block(text, index, block, depth),
             "}" => self.close_block(index),
             "func" if kind == Kind::Keyword => {
+                // Not after a `]` that ends a statement (`var first = xs[0]` and then a
+                // function on the next line).
                 let element_type = index > 0 && {
                     let previous = &self.tokens[index - 1];
-                    &text[previous.start..previous.end] == "]"
+                    &text[previous.start..previous.end] == "]" && !previous.ends_statement
                 };
                 self.pending.push(PendingFunc {
                     keyword: index,
@@ -984,6 +986,14 @@ mod tests {
         }
         // A function literal among the elements has its body.
         assert_ne!(lexed.function_of(lexed.all("inner").next().unwrap()), f);
+        // After a `]` that ends a statement, `func` starts a function.
+        let text =
+            "package p\n\nvar first = xs[0]\nfunc g() {\n\tu := us[0]\n\tfunc() { body() }()\n}\n";
+        let lexed = Lexed::new(text);
+        let g = lexed.function_of(lexed.all("u").next().unwrap());
+        assert_ne!(g, 0);
+        let body = lexed.function_of(lexed.all("body").next().unwrap());
+        assert!(body != 0 && body != g);
     }
 
     #[test]

@@ -154,8 +154,8 @@ fn mentioned_between(lexed: &Lexed, name: &str, from: usize, to: usize) -> bool 
 }
 
 /// Whether the name at token `index` is surely a use of a variable (an `identifier` to the
-/// check), not a field or key (`.name`, `name:`), a type's place, or a field or method name in a
-/// `struct`/`interface` body. Both callers skip a file on a use, so anything unsure is none.
+/// check), not a field or key (`.name`, `name:`), a label (`goto name`), a type's place or
+/// name (`type name …`), or a field or method name in a `struct`/`interface` body. Both callers skip a file on a use, so anything unsure is none.
 fn is_variable_use(lexed: &Lexed, index: usize) -> bool {
     let previous = index.checked_sub(1).map(|previous| {
         (
@@ -164,9 +164,12 @@ fn is_variable_use(lexed: &Lexed, index: usize) -> bool {
             previous.checked_sub(1).map(|before| lexed.text_of(before)),
         )
     });
+    // After `goto`/`break`/`continue` the name is a label, after `type` a type's name.
     let type_position = previous.is_some_and(|(text, kind, before)| {
-        matches!(text, "." | "*" | "]" | "chan")
-            || kind == crate::analysis::blocks::Kind::Ident
+        matches!(
+            text,
+            "." | "*" | "]" | "chan" | "goto" | "break" | "continue" | "type"
+        ) || kind == crate::analysis::blocks::Kind::Ident
             || (text == "(" && before == Some("."))
     });
     let next = (index + 1 < lexed.tokens.len()).then(|| lexed.text_of(index + 1));
