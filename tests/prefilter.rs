@@ -617,3 +617,27 @@ fn lexical_tests_let_through_what_the_third_review_found() {
         );
     }
 }
+
+/// A third review's inputs: composite literals of function pointers or channels, a `struct{}`
+/// before the name in a literal's parameters, and a local type named like the error in a
+/// type's place.
+#[test]
+fn lexical_tests_let_through_what_the_fourth_review_found() {
+    let measured = |deferred: &str| {
+        format!(
+            "package p\n\nimport \"time\"\n\nfunc f(start time.Time) {{\n\tdefer {deferred}\n}}\n"
+        )
+    };
+    for deferred in [
+        "report(map[time.Duration]*func(){time.Since(start): nil})",
+        "report([]chan func(){mk(time.Since(start))})",
+    ] {
+        assert!(may_match("defer-eval", &measured(deferred)), "{deferred}");
+    }
+    let opened = "package p\n\nimport \"os\"\n\nfunc f(p string) error {\n\tf, err := os.Create(p)\n\tif err != nil {\n\t\treturn err\n\t}\n\tdefer f.Close()\n\tcloseBoth := func(_ struct{}, f, g *os.File) {\n\t\tf.Close()\n\t}\n\t_, err = f.Write(nil)\n\treturn err\n}\n";
+    assert!(may_match("close-error", opened));
+    let typed = function(
+        "\tc, err := open()\n\tfunc() {\n\t\ttype err int\n\t\tvar g func(err)\n\t\t_ = g\n\t}()\n\tdefer c.Close()\n\tif err != nil {\n\t\treturn err\n\t}\n\tuse(c)",
+    );
+    assert!(may_match("defer-before-check", &typed));
+}

@@ -660,6 +660,11 @@ struct Builder {
     /// Open blocks, innermost last, with the paren depth in each; the file block is always first.
     open: Vec<(usize, usize)>,
     pending: Vec<PendingFunc>,
+    /// For each `[` open, whether it starts a type (`[]T`, `[N]T`, `map[K]V`) rather than an
+    /// index or type arguments: it follows `map` or a token that cannot end an operand.
+    brackets: Vec<bool>,
+    /// The last `]` that closed a bracket starting a type (or an empty `[]`).
+    last_type_bracket: Option<usize>,
 }
 
 impl Default for Builder {
@@ -675,6 +680,8 @@ impl Default for Builder {
             }],
             open: vec![(0, 0)],
             pending: Vec::new(),
+            brackets: Vec::new(),
+            last_type_bracket: None,
             unusual: false,
         }
     }
@@ -704,16 +711,25 @@ impl Builder {
             in_signature: false,
         });
         match word {
-            "(" | "[" => self.set_depth(depth + 1),
+            "(" => self.set_depth(depth + 1),
+            "[" => {
+                let starts_type = self.opens_a_type(text, index);
+                self.brackets.push(starts_type);
+                self.set_depth(depth + 1);
+            }
+            "]" => {
+                let empty = index > 0 && {
+                    let previous = &self.tokens[index - 1];
+                    &text[previous.start..previous.end] == "["
+                };
+                if self.brackets.pop().unwrap_or(false) || empty {
+                    self.last_type_bracket = Some(index);
+                }
+            }
             "{" => self.open_block(text, index, block, depth),
             "}" => self.close_block(index),
             "func" if kind == Kind::Keyword => {
-                // Not after a `]` that ends a statement (`var first = xs[0]` and then a
-                // function on the next line).
-                let element_type = index > 0 && {
-                    let previous = &self.tokens[index - 1];
-                    &text[previous.start..previous.end] == "]" && !previous.ends_statement
-                };
+                let element_type = self.is_element_type(text, index);
                 self.pending.push(PendingFunc {
                     keyword: index,
                     block,
@@ -723,6 +739,41 @@ impl Builder {
             }
             _ => {}
         }
+    }
+
+    /// Whether the `[` at token `index` starts a type: after `map`, or after a token that cannot
+    /// end an operand (an index or type arguments follow a name, `)`, `]`, `}` or a literal).
+    fn opens_a_type(&self, text: &str, index: usize) -> bool {
+        let Some(previous) = index.checked_sub(1).map(|at| &self.tokens[at]) else {
+            return true;
+        };
+        let word = &text[previous.start..previous.end];
+        match previous.kind {
+            Kind::Keyword => true,
+            Kind::Punct => !matches!(word, ")" | "]" | "}"),
+            Kind::Ident | Kind::Literal => false,
+        }
+    }
+
+    /// Whether the `func` keyword at token `index` is (part of) an element type, so that a `{`
+    /// after its signature opens a composite literal (`[]func(){…}`, `map[K]*func(){…}`,
+    /// `[]chan func(){…}`): right after a `]` that does not end a statement (no literal can
+    /// start there), after `chan`, or after `*`s that follow a `]` closing a type's bracket
+    /// (`xs[i] * func() int {…}()` multiplies by a literal's result).
+    fn is_element_type(&self, text: &str, index: usize) -> bool {
+        let mut at = index;
+        while let Some(before) = at.checked_sub(1) {
+            let previous = &self.tokens[before];
+            match &text[previous.start..previous.end] {
+                "]" if !previous.ends_statement => {
+                    return at == index || self.last_type_bracket == Some(before);
+                }
+                "chan" => return true,
+                "*" => at = before,
+                _ => return false,
+            }
+        }
+        false
     }
 
     fn set_depth(&mut self, depth: usize) {
@@ -985,6 +1036,18 @@ mod tests {
             );
         }
         // A function literal among the elements has its body.
+        assert_ne!(lexed.function_of(lexed.all("inner").next().unwrap()), f);
+        // Through pointers and channels too; a product with a literal's result is a literal.
+        let text = "package p\n\nfunc f() {\n\tps := []*func(){first}\n\tcs := map[int]chan func(){1: second}\n\tn := xs[0] * func() int { return inner() }()\n}\n";
+        let lexed = Lexed::new(text);
+        let f = lexed.function_of(lexed.all("ps").next().unwrap());
+        for element in ["first", "second"] {
+            assert_eq!(
+                lexed.function_of(lexed.all(element).next().unwrap()),
+                f,
+                "{element}"
+            );
+        }
         assert_ne!(lexed.function_of(lexed.all("inner").next().unwrap()), f);
         // After a `]` that ends a statement, `func` starts a function.
         let text =

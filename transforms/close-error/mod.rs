@@ -187,13 +187,16 @@ fn surely_closed_elsewhere(lexed: &Lexed, open: usize, file: usize, defer: usize
 }
 
 /// Whether `name` is spelled between a `func` keyword among the tokens `range` and the next
-/// `{`: a parameter or result of a function literal (or a function type), which
-/// [`Lexed::may_redeclare`] does not see in every form (`func(f, g *os.File)`,
-/// `func(f (*os.File))`).
+/// `{` that does not open a `struct` or `interface` type: a parameter or result of a function
+/// literal (or a function type), which [`Lexed::may_redeclare`] does not see in every form
+/// (`func(f, g *os.File)`, `func(f (*os.File))`, `func(_ struct{}, f *os.File)`).
 fn in_a_signature(lexed: &Lexed, range: std::ops::Range<usize>, name: &str) -> bool {
+    let opens_a_body = |at: usize| {
+        lexed.is(at, "{") && !(lexed.is(at - 1, "struct") || lexed.is(at - 1, "interface"))
+    };
     lexed.all_in("func", range.clone()).any(|keyword| {
         (keyword + 1..range.end)
-            .take_while(|&at| !lexed.is(at, "{"))
+            .take_while(|&at| !opens_a_body(at))
             .any(|at| lexed.is(at, name))
     })
 }

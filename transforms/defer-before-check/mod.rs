@@ -76,13 +76,18 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
                     && values
                         .iter()
                         .any(|&value| lexed.contains(deferred.clone(), lexed.text_of(value)))
-                    && !mentioned_between(
-                        lexed,
-                        lexed.text_of(err),
-                        lexed.statement_end(assign),
-                        defer,
-                    )
-                    && may_be_checked_after(lexed, lexed.text_of(err), deferred.end, block)
+                    && (may_name_a_type(lexed, lexed.text_of(err))
+                        || (!mentioned_between(
+                            lexed,
+                            lexed.text_of(err),
+                            lexed.statement_end(assign),
+                            defer,
+                        ) && may_be_checked_after(
+                            lexed,
+                            lexed.text_of(err),
+                            deferred.end,
+                            block,
+                        )))
             })
     })
 }
@@ -118,6 +123,28 @@ fn may_be_checked_after(lexed: &Lexed, err: &str, from: usize, block: usize) -> 
         start = end;
     }
     false
+}
+
+/// Whether `name` may be declared as a type somewhere in the file (`type name …`, or a line of
+/// a `type (…)` group): its mentions in a type's place (`func(name)`, `map[name]int`) then look
+/// like uses of a variable to [`is_variable_use`], which cannot tell them apart.
+fn may_name_a_type(lexed: &Lexed, name: &str) -> bool {
+    lexed
+        .all(name)
+        .any(|at| at >= 1 && (lexed.is(at - 1, "type") || in_a_type_group(lexed, at)))
+}
+
+/// Whether token `at` is inside the parentheses of a `type (…)` group.
+fn in_a_type_group(lexed: &Lexed, at: usize) -> bool {
+    let token = lexed.tokens[at];
+    if token.depth == 0 {
+        return false;
+    }
+    let opening = (0..at).rev().find(|&before| {
+        let other = &lexed.tokens[before];
+        other.block == token.block && other.depth < token.depth
+    });
+    opening.is_some_and(|open| open >= 1 && lexed.is(open, "(") && lexed.is(open - 1, "type"))
 }
 
 /// The index past the last token of the `if` statement at token `keyword`, its `else` branches
