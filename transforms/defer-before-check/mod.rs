@@ -49,6 +49,8 @@ pub static RULE: Rule = Rule {
 /// and after the defer an `if` that may test it before any other statement uses it (the check
 /// the defer comes before).
 fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
+    // Read once per file, for the first candidate that gets that far.
+    let type_names = std::cell::OnceCell::new();
     lexed.defers().iter().copied().any(|defer| {
         let block = lexed.tokens[defer].block;
         let open = lexed.blocks[block].open;
@@ -76,7 +78,9 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
                     && values
                         .iter()
                         .any(|&value| lexed.contains(deferred.clone(), lexed.text_of(value)))
-                    && (may_name_a_type(lexed, lexed.text_of(err))
+                    && (type_names
+                        .get_or_init(|| declared_type_names(lexed))
+                        .contains(lexed.text_of(err))
                         || (!mentioned_between(
                             lexed,
                             lexed.text_of(err),
@@ -125,26 +129,32 @@ fn may_be_checked_after(lexed: &Lexed, err: &str, from: usize, block: usize) -> 
     false
 }
 
-/// Whether `name` may be declared as a type somewhere in the file (`type name …`, or a line of
-/// a `type (…)` group): its mentions in a type's place (`func(name)`, `map[name]int`) then look
-/// like uses of a variable to [`is_variable_use`], which cannot tell them apart.
-fn may_name_a_type(lexed: &Lexed, name: &str) -> bool {
-    lexed
-        .all(name)
-        .any(|at| at >= 1 && (lexed.is(at - 1, "type") || in_a_type_group(lexed, at)))
-}
-
-/// Whether token `at` is inside the parentheses of a `type (…)` group.
-fn in_a_type_group(lexed: &Lexed, at: usize) -> bool {
-    let token = lexed.tokens[at];
-    if token.depth == 0 {
-        return false;
+/// The names the file may declare as types (`type name …`, and every name at the top depth
+/// of a `type (…)` group): their mentions in a type's place (`func(name)`, `map[name]int`)
+/// look like uses of a variable to [`is_variable_use`], which cannot tell them apart.
+fn declared_type_names<'t>(lexed: &Lexed<'t>) -> std::collections::HashSet<&'t str> {
+    let mut names = std::collections::HashSet::new();
+    for keyword in lexed.all("type") {
+        let next = keyword + 1;
+        if !lexed.is(next, "(") {
+            if next < lexed.tokens.len() {
+                names.insert(lexed.text_of(next));
+            }
+            continue;
+        }
+        let group = lexed.tokens[next];
+        let inside = (next + 1..lexed.tokens.len()).take_while(|&at| {
+            let token = &lexed.tokens[at];
+            token.block != group.block || token.depth > group.depth
+        });
+        for at in inside {
+            let token = &lexed.tokens[at];
+            if token.block == group.block && token.depth == group.depth + 1 {
+                names.insert(lexed.text_of(at));
+            }
+        }
     }
-    let opening = (0..at).rev().find(|&before| {
-        let other = &lexed.tokens[before];
-        other.block == token.block && other.depth < token.depth
-    });
-    opening.is_some_and(|open| open >= 1 && lexed.is(open, "(") && lexed.is(open - 1, "type"))
+    names
 }
 
 /// The index past the last token of the `if` statement at token `keyword`, its `else` branches
