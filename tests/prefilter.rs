@@ -641,3 +641,15 @@ fn lexical_tests_let_through_what_the_fourth_review_found() {
     );
     assert!(may_match("defer-before-check", &typed));
 }
+
+/// A fourth review's inputs: a conversion to a type of functions before a literal, and a
+/// send-only channel of functions in an `if` header or a range.
+#[test]
+fn lexical_tests_let_through_what_the_fifth_review_found() {
+    let unclosed = "package p\n\nimport \"net/http\"\n\nfunc main() {\n\tresp, err := http.Get(\"a\")\n\tif err != nil {\n\t\treturn\n\t}\n\tdefer resp.Body.Close()\n\tn := []func() int(fs)[0]() * func() int {\n\t\tresp, err := http.Get(\"b\")\n\t\tif err != nil {\n\t\t\treturn 0\n\t\t}\n\t\treturn resp.StatusCode\n\t}()\n\tuse(n, resp)\n}\n";
+    assert!(may_match("missing-close", unclosed));
+    let opened = "package p\n\nimport \"os\"\n\nfunc write(c chan<- func() bool) error {\n\tif c != chan<- func() bool(nil) {\n\t\tf, err := os.Create(\"x\")\n\t\tif err != nil {\n\t\t\treturn err\n\t\t}\n\t\tdefer f.Close()\n\t\t_, err = f.Write(nil)\n\t\treturn err\n\t}\n\treturn nil\n}\n";
+    assert!(may_match("close-error", opened));
+    let ranged = "\tfor _, c := range []chan<- func() int(cs) {\n\t\tdefer close(c)\n\t}";
+    assert!(may_match("defer-in-loop", &function(ranged)));
+}

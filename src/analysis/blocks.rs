@@ -3,10 +3,12 @@
 //! the tokens sit in, and the function body each block belongs to. No parsing.
 //!
 //! A rule's lexical test (`Rule::may_match`, in the rule registry) asks it whether a file can hold
-//! the rule's finding at all; a file no rule can match is not parsed. So every answer here errs
-//! one way: a function body is recognised only where it surely is one (a body taken for a plain
-//! block merges two functions, which only makes a test say "maybe"), and a statement ends only
-//! where Go's lexer ends it.
+//! the rule's finding at all; a file no rule can match is not parsed. So a statement ends only
+//! where Go's lexer ends it, and a function body is told from other braces as Go's grammar tells
+//! them, since a mistake either way can mislead a test: a body taken for a plain block merges two
+//! functions (close-error would read the outer signature, missing-close the outer `Close` calls),
+//! and a composite literal of functions (`[]func(){…}`) taken for a body splits one (defer-eval
+//! would take its elements for a literal's).
 
 use std::cell::OnceCell;
 
@@ -711,7 +713,10 @@ impl Builder {
             in_signature: false,
         });
         match word {
-            "(" => self.set_depth(depth + 1),
+            "(" => {
+                self.forget_element_types_at(text, index, block, depth);
+                self.set_depth(depth + 1);
+            }
             "[" => {
                 let starts_type = self.opens_a_type(text, index);
                 self.brackets.push(starts_type);
@@ -738,6 +743,26 @@ impl Builder {
                 });
             }
             _ => {}
+        }
+    }
+
+    /// A `(` right after a name, a literal, `]` or `}` at the depth of an element-type `func`
+    /// converts or calls with a complete type (`[]func() int(fs)`, `chan func() error(ch)`): the
+    /// type has ended, and its `func` must not take the body of a literal that follows
+    /// (`… * func() int {…}()`). A signature's own `(` comes after `func` or `)`.
+    fn forget_element_types_at(&mut self, text: &str, index: usize, block: usize, depth: usize) {
+        let Some(previous) = index.checked_sub(1).map(|at| &self.tokens[at]) else {
+            return;
+        };
+        let ends_a_type = match previous.kind {
+            Kind::Ident | Kind::Literal => true,
+            Kind::Punct => matches!(&text[previous.start..previous.end], "]" | "}"),
+            Kind::Keyword => false,
+        };
+        if ends_a_type {
+            self.pending.retain(|pending| {
+                !(pending.element_type && pending.block == block && pending.depth == depth)
+            });
         }
     }
 
@@ -769,6 +794,12 @@ impl Builder {
                     return at == index || self.last_type_bracket == Some(before);
                 }
                 "chan" => return true,
+                // `chan<- func()`; a send (`ch <- func() {…}`) has its channel before the arrow.
+                "<-" => {
+                    return before >= 1
+                        && &text[self.tokens[before - 1].start..self.tokens[before - 1].end]
+                            == "chan";
+                }
                 "*" => at = before,
                 _ => return false,
             }
@@ -1049,6 +1080,13 @@ mod tests {
             );
         }
         assert_ne!(lexed.function_of(lexed.all("inner").next().unwrap()), f);
+        // A conversion ends the element type: the literal after it has its body. A channel
+        // type that only sends is a type too.
+        let text = "package p\n\nfunc f() {\n\tn := []func() int(fs)[0]() * func() int { return inner() }()\n\tif c != chan<- func() bool(nil) {\n\t\tthen()\n\t}\n}\n";
+        let lexed = Lexed::new(text);
+        let f = lexed.function_of(lexed.all("n").next().unwrap());
+        assert_ne!(lexed.function_of(lexed.all("inner").next().unwrap()), f);
+        assert_eq!(lexed.function_of(lexed.all("then").next().unwrap()), f);
         // After a `]` that ends a statement, `func` starts a function.
         let text =
             "package p\n\nvar first = xs[0]\nfunc g() {\n\tu := us[0]\n\tfunc() { body() }()\n}\n";
