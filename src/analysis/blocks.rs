@@ -288,18 +288,32 @@ impl<'t> Lexed<'t> {
     /// statement opens (its body, or a literal in its header, which holds no statement).
     pub fn inside_loop(&self, index: usize) -> bool {
         let function = self.function_of(index);
-        self.fors_before(index)
-            .any(|keyword| self.function_of(keyword) == function && self.loop_holds(keyword, index))
+        self.fors_before(index).any(|keyword| {
+            self.function_of(keyword) == function
+                && self.tokens[index].block != self.tokens[keyword].block
+                && self.in_loop_statement(keyword, index)
+        })
     }
 
     /// Whether token `index` is in a `for` statement, its header included, of its own function
     /// or of any function around it (a function literal in a loop body may run in the
     /// iteration, and a call in the condition or post statement runs in each).
     pub fn inside_any_loop(&self, index: usize) -> bool {
-        let block = self.tokens[index].block;
-        self.fors_before(index).any(|keyword| {
-            self.encloses(self.tokens[keyword].block, block) && index < self.loop_end(keyword)
-        })
+        self.fors_before(index)
+            .any(|keyword| self.in_loop_statement(keyword, index))
+    }
+
+    /// Whether the names the statement starting at token `start` declares are scoped to the rest
+    /// of its block: not in an `if`/`switch`/`for` header (the statement's own scope), after a
+    /// label, or in a block of `switch`/`select` clauses (each clause is a scope of its own).
+    pub fn block_is_scope_of(&self, start: usize) -> bool {
+        let block = self.tokens[start].block;
+        let labelled = start >= 1 && self.is(start - 1, ":");
+        let in_clauses = self
+            .body(block)
+            .filter(|&index| self.tokens[index].block == block)
+            .any(|index| self.is(index, "case") || self.is(index, "default"));
+        self.tokens[start].kind != Kind::Keyword && !labelled && !in_clauses
     }
 
     fn fors_before(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
@@ -309,11 +323,11 @@ impl<'t> Lexed<'t> {
             .take_while(move |&keyword| keyword < index)
     }
 
-    /// Whether token `index` is in a block the `for` statement at token `keyword` opens.
-    fn loop_holds(&self, keyword: usize, index: usize) -> bool {
-        let loop_block = self.tokens[keyword].block;
-        let block = self.tokens[index].block;
-        block != loop_block && self.encloses(loop_block, block) && index < self.loop_end(keyword)
+    /// Whether token `index`, after the `for` keyword at token `keyword`, is in that statement:
+    /// in its block or one inside it, before the statement ends.
+    fn in_loop_statement(&self, keyword: usize, index: usize) -> bool {
+        self.encloses(self.tokens[keyword].block, self.tokens[index].block)
+            && index < self.loop_end(keyword)
     }
 
     /// Where the `for` statement at token `keyword` surely ends: after the first `}` of its block
@@ -650,8 +664,8 @@ struct PendingFunc {
     keyword: usize,
     block: usize,
     depth: usize,
-    /// Right after `]`: the element type of a slice, array or map (`[]func(){…}`,
-    /// `map[K]func() T{…}`), whose `{` opens a composite literal, never a body.
+    /// The element type of a slice, array, map or channel (`[]func(){…}`, `map[K]*func(){…}`,
+    /// see [`Builder::is_element_type`]), whose `{` opens a composite literal, never a body.
     element_type: bool,
 }
 
@@ -723,10 +737,7 @@ impl Builder {
                 self.set_depth(depth + 1);
             }
             "]" => {
-                let empty = index > 0 && {
-                    let previous = &self.tokens[index - 1];
-                    &text[previous.start..previous.end] == "["
-                };
+                let empty = index > 0 && self.word(text, index - 1) == "[";
                 if self.brackets.pop().unwrap_or(false) || empty {
                     self.last_type_bracket = Some(index);
                 }
@@ -756,7 +767,7 @@ impl Builder {
         };
         let ends_a_type = match previous.kind {
             Kind::Ident | Kind::Literal => true,
-            Kind::Punct => matches!(&text[previous.start..previous.end], "]" | "}"),
+            Kind::Punct => matches!(self.word(text, index - 1), "]" | "}"),
             Kind::Keyword => false,
         };
         if ends_a_type {
@@ -772,12 +783,17 @@ impl Builder {
         let Some(previous) = index.checked_sub(1).map(|at| &self.tokens[at]) else {
             return true;
         };
-        let word = &text[previous.start..previous.end];
         match previous.kind {
             Kind::Keyword => true,
-            Kind::Punct => !matches!(word, ")" | "]" | "}"),
+            Kind::Punct => !matches!(self.word(text, index - 1), ")" | "]" | "}"),
             Kind::Ident | Kind::Literal => false,
         }
+    }
+
+    /// The text of token `index`.
+    fn word<'t>(&self, text: &'t str, index: usize) -> &'t str {
+        let token = &self.tokens[index];
+        &text[token.start..token.end]
     }
 
     /// Whether the `func` keyword at token `index` is (part of) an element type, so that a `{`
@@ -788,18 +804,13 @@ impl Builder {
     fn is_element_type(&self, text: &str, index: usize) -> bool {
         let mut at = index;
         while let Some(before) = at.checked_sub(1) {
-            let previous = &self.tokens[before];
-            match &text[previous.start..previous.end] {
-                "]" if !previous.ends_statement => {
+            match self.word(text, before) {
+                "]" if !self.tokens[before].ends_statement => {
                     return at == index || self.last_type_bracket == Some(before);
                 }
                 "chan" => return true,
                 // `chan<- func()`; a send (`ch <- func() {…}`) has its channel before the arrow.
-                "<-" => {
-                    return before >= 1
-                        && &text[self.tokens[before - 1].start..self.tokens[before - 1].end]
-                            == "chan";
-                }
+                "<-" => return before >= 1 && self.word(text, before - 1) == "chan",
                 "*" => at = before,
                 _ => return false,
             }

@@ -4,7 +4,7 @@
 //! Fix: defer a function literal that hands the Close error to the function's error result when
 //! nothing else failed, naming the results when they are unnamed.
 
-use crate::analysis::blocks::{Kind, Lexed};
+use crate::analysis::blocks::Lexed;
 use crate::analysis::package::PackageContext;
 use std::rc::Rc;
 
@@ -159,15 +159,7 @@ fn surely_closed_elsewhere(lexed: &Lexed, open: usize, file: usize, defer: usize
     let statement = lexed.statement(start);
     let block = lexed.tokens[start].block;
     let function = lexed.function_of(open);
-    // The block is the name's scope only for a plain statement: not in an `if`/`switch`
-    // header, after a label or a `case x:`, nor anywhere in a block of clauses.
-    let in_clauses = lexed
-        .body(block)
-        .filter(|&index| lexed.tokens[index].block == block)
-        .any(|index| lexed.is(index, "case") || lexed.is(index, "default"));
-    if lexed.tokens[start].kind == Kind::Keyword
-        || (start >= 1 && lexed.is(start - 1, ":"))
-        || in_clauses
+    if !lexed.block_is_scope_of(start)
         || lexed.may_redeclare(function, name, statement.clone())
         || in_a_signature(lexed, lexed.body(function), name)
     {

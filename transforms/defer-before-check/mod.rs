@@ -192,7 +192,8 @@ fn mentioned_between(lexed: &Lexed, name: &str, from: usize, to: usize) -> bool 
 
 /// Whether the name at token `index` is surely a use of a variable (an `identifier` to the
 /// check), not a field or key (`.name`, `name:`), a label (`goto name`), a type's place or
-/// name (`type name …`), or a field or method name in a `struct`/`interface` body. Both callers skip a file on a use, so anything unsure is none.
+/// name (`type name …`), or a field or method name in a `struct`/`interface` body. Both callers
+/// skip a file on a use, so anything unsure is none.
 fn is_variable_use(lexed: &Lexed, index: usize) -> bool {
     let previous = index.checked_sub(1).map(|previous| {
         (

@@ -49,8 +49,9 @@ fn may_match(lexed: &Lexed, package: &PackageContext) -> bool {
 }
 
 /// The test of one call, with what it reads once per file: where the first defer statement of
-/// each block ends (a file can have thousands of `t.Fatal` calls), the imports, and whether a `*log.Logger` can
-/// be had (asked only for a call that needs it, as it may read the package's other files).
+/// each block ends (a file can have thousands of `t.Fatal` calls), the imports, and whether a
+/// `*log.Logger` can be had (asked only for a call that needs it, as it may read the package's
+/// other files).
 struct LexicalExits<'l, 't> {
     lexed: &'l Lexed<'t>,
     package: &'l PackageContext<'l>,

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use tree_sitter::Node;
 
 use crate::analysis::FileAnalysis;
-use crate::analysis::blocks::{Kind, Lexed};
+use crate::analysis::blocks::Lexed;
 use crate::analysis::escape::{Policy, Region, RegionKind, trace};
 use crate::analysis::package::PackageContext;
 use crate::analysis::scope::BindingKind;
@@ -64,16 +64,8 @@ fn may_match(lexed: &Lexed, _package: &PackageContext) -> bool {
             let cancel = lexed.text_of(call - 4);
             let start = lexed.statement_start(call);
             let block = lexed.tokens[call].block;
-            // Where the braces are not the variable's scope, assume the worst: in an `if`,
-            // `switch` or `for` header (the statement's scope), after a label, or in the
-            // clauses of a `switch`/`select` (each clause is a scope of its own).
-            let labelled = start >= 1 && lexed.is(start - 1, ":");
-            let in_clauses = lexed
-                .body(block)
-                .filter(|&index| lexed.tokens[index].block == block)
-                .any(|index| lexed.is(index, "case") || lexed.is(index, "default"));
-            if cancel == "_" || lexed.tokens[start].kind == Kind::Keyword || labelled || in_clauses
-            {
+            // Where the braces are not the variable's scope, assume the worst.
+            if cancel == "_" || !lexed.block_is_scope_of(start) {
                 return true;
             }
             let end = lexed.statement_end(call);
